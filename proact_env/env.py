@@ -1,0 +1,449 @@
+"""The Clarify/Execute environment."""
+
+from __future__ import annotations
+
+import copy
+import random
+from dataclasses import dataclass, field, replace
+from typing import Any, Mapping
+
+import gymnasium as gym
+import numpy as np
+from gymnasium import spaces
+from gymnasium.error import ResetNeeded
+
+from proact_env.llm import Backbone, MessageRequest
+from proact_env.observation import build_observation, feature_names, observation_space, static_features
+from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
+from proact_env.reward import RewardConfig, interrupt_cost
+from proact_env.rng import pick
+from proact_env.simulator import DialogueContext, RuleBasedSimulator, UserSimulator
+from proact_env.tasks import TaskSource
+from proact_env.tasks.synthetic import SyntheticTaskSource
+from proact_env.types import Action, State, Task, TaskScore, Turn
+
+PERSONA_MODES = ("presets", "sampled")
+_PRESET_LIST = tuple(PRESETS.values())
+
+
+@dataclass
+class Episode:
+    """Everything that changes during one episode (what `snapshot()` copies).
+
+    `patience_left`, `questions_asked`, `prev_reject` and `last_score` together
+    with `turn` and `revealed` are the Markov state of the dynamics; the rest is
+    bookkeeping for observations, infos and rendering.
+    """
+
+    task: Task
+    persona: Persona
+    sim_rng: random.Random
+    backbone_rng: random.Random
+    patience_left: int
+    task_uncertainty: float
+    remaining_uncertainty: float
+    n_hidden: int
+    turn: int = 0
+    revealed: frozenset[str] = frozenset()
+    questions_asked: int = 0
+    prev_reject: bool = False
+    last_score: float = 0.0
+    failed_attempts: int = 0
+    rejections: int = 0
+    done: bool = False
+    transcript: list[Turn] = field(default_factory=list)
+    static_features: tuple[float, ...] = ()
+    current_state: dict[str, Any] = field(default_factory=dict)
+
+    @property
+    def n_unknown(self) -> int:
+        return self.n_hidden - len(self.revealed)
+
+    def state(self) -> State:
+        """The seed-format state of the current decision point."""
+        return State(**self.state_dict())
+
+    def state_dict(self) -> dict[str, Any]:
+        """`state().to_dict()`, without building the dataclass (it runs on every step)."""
+        return {
+            "id": self.task.id,
+            "domain": self.task.domain,
+            "query": self.task.query,
+            "dialogue_turn": self.turn,
+            "prev_reject": int(self.prev_reject),
+            "task_uncertainty": round(self.remaining_uncertainty, 6),
+        }
+
+
+@dataclass(frozen=True)
+class EnvSnapshot:
+    """An opaque copy of an env's episode and random streams, for `ProactEnv.restore`."""
+
+    episode: Episode
+    sim_rng_state: Any
+    backbone_rng_state: Any
+    np_random_state: Any
+
+
+class ProactEnv(gym.Env):
+    """
+    ## Description
+
+    A user asks an assistant for something (a function, a plan) but keeps part of
+    what they want to themselves. At every turn the assistant decides whether to
+    **Clarify** (ask one or two questions) or **Execute** (deliver a solution).
+    Questions reveal hidden requirements, which raises the chance that a later
+    solution succeeds, but they cost the user's attention and patience, and a
+    user pushed too far rejects questions or gives up. The policy only decides;
+    a *backbone* (scripted, or an LLM) writes the message, and a simulated user
+    with a *persona* reacts to it.
+
+    ## Action Space
+
+    `Discrete(2)`: `0` = Clarify, `1` = Execute (`proact_env.Action`). The strings
+    `"Clarify"` / `"Execute"` are accepted too.
+
+    ## Observation Space
+
+    `Box(0, 1, (12,), float32)`, or `(22,)` with `observe_persona=True` (the
+    default). Text (query, transcript, rendered state) is in `info` and in the
+    `TextObservation` wrapper.
+
+    | Num | Feature | Meaning |
+    |-----|---------|---------|
+    | 0 | turn | dialogue turn / max_turns |
+    | 1 | prev_reject | 1 if the user rejected the previous turn |
+    | 2 | task_uncertainty | probability that executing at turn 0 fails |
+    | 3 | remaining_uncertainty | probability that executing now fails |
+    | 4 | info_revealed | share of hidden facts revealed (1 if none was hidden) |
+    | 5 | unknown_facts | hidden facts still unknown / 8 |
+    | 6 | questions_asked | questions asked / (2 * max_turns) |
+    | 7 | last_score | R_task of the latest solution (0 before any) |
+    | 8 | failed_attempts | solutions turned down / max_turns |
+    | 9 | rejections | questions rejected / max_turns |
+    | 10 | domain_coding | 1 for a coding task |
+    | 11 | domain_planning | 1 for a planning task |
+    | 12-21 | persona_* | patience, expertise, question and long-turn tolerance, reaction probabilities, answer precision, feedback rate (`observe_persona=True` only) |
+
+    ## Rewards
+
+    `reward = (R_task now - R_task before) - C_interrupt` where R_task is the
+    score of the latest solution and
+    `C_interrupt = alpha * (w1*n_questions + w2*reject_signal + w3*long_turn + w4*off_topic)`
+    (`RewardConfig`). An episode's return is therefore the final R_task minus
+    the total interruption cost. `info["reward_terms"]` holds every term.
+
+    ## Starting State
+
+    A task drawn from the task source and a persona (a random preset by
+    default), both from the seed; no message from the assistant yet.
+
+    ## Episode End
+
+    - Termination: a solution reaches `success_threshold` (task complete), or
+      the user runs out of patience and gives up.
+    - Truncation: `max_turns` assistant turns without either.
+
+    ## Arguments
+
+    - `task_source`: a `TaskSource`; default: synthetic tasks of `domain`.
+    - `domain`: ``"coding"``, ``"planning"`` or ``"mixed"`` for the default synthetic source.
+    - `persona`: ``"presets"`` (a random preset per episode), ``"sampled"``
+      (a new persona per episode), a preset name, or a `Persona`.
+    - `max_turns`: assistant turns per episode (default 6).
+    - `observe_persona`: add the persona features to the observation (default
+      True). Without them the user's type must be inferred from reactions and
+      the `optimal` policy is an oracle upper bound.
+    - `reward`: a `RewardConfig` or a dict of its fields.
+    - `backbone`: writes the messages; default: the task source's scripted backbone.
+    - `simulator`: the simulated user; default: `RuleBasedSimulator()`.
+    - `render_mode`: None or ``"ansi"`` (the transcript as text).
+
+    `reset(options=...)` accepts `task` (a `Task`) and `persona` (as above) to
+    pin one episode's task or user.
+
+    ## Version History
+
+    - v0: initial version.
+    """
+
+    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+
+    def __init__(
+        self,
+        task_source: TaskSource | None = None,
+        *,
+        domain: str = "mixed",
+        persona: str | Persona = "presets",
+        max_turns: int = 6,
+        observe_persona: bool = True,
+        reward: RewardConfig | Mapping[str, float] | None = None,
+        backbone: Backbone | None = None,
+        simulator: UserSimulator | None = None,
+        render_mode: str | None = None,
+    ) -> None:
+        if isinstance(max_turns, bool) or not isinstance(max_turns, (int, np.integer)) or max_turns < 1:
+            raise ValueError(f"max_turns must be an integer >= 1, got {max_turns!r}")
+        if render_mode is not None and render_mode not in self.metadata["render_modes"]:
+            raise ValueError(f"render_mode must be None or one of {self.metadata['render_modes']}, got {render_mode!r}")
+        self.persona_option = _check_persona_option(persona)
+        self.task_source: TaskSource = task_source if task_source is not None else SyntheticTaskSource(domain=domain)
+        self.max_turns = int(max_turns)
+        self.observe_persona = bool(observe_persona)
+        self.reward_config = _reward_config(reward)
+        self.backbone: Backbone = backbone if backbone is not None else _default_backbone(self.task_source)
+        self.simulator: UserSimulator = simulator if simulator is not None else RuleBasedSimulator()
+        self.render_mode = render_mode
+        self.action_space = spaces.Discrete(2)
+        self.observation_space = observation_space(self.observe_persona)
+        self.feature_names = feature_names(self.observe_persona)
+        self.episode: Episode | None = None
+        self._stream: random.Random | None = None
+        self._sim_stream: random.Random | None = None
+
+    # -- Gymnasium API ---------------------------------------------------------------
+
+    def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
+        super().reset(seed=seed)
+        options = dict(options or {})
+        unknown = set(options) - {"task", "persona"}
+        if unknown:
+            raise ValueError(f"unknown reset option(s) {sorted(unknown)}: supported are 'task' and 'persona'")
+        # Two seeded streams: one draws the task, the persona and the backbone's
+        # choices; the simulator has its own, so that policies compared on the
+        # same seed face the same user reactions as far as possible (common
+        # random numbers). They are reseeded only when `seed` is given (seeding
+        # a `random.Random` costs more than a whole step) and otherwise continue.
+        if seed is not None or self._stream is None:
+            stream_seed, sim_seed = (int(x) for x in self.np_random.integers(2**63, size=2))
+            self._stream, self._sim_stream = random.Random(stream_seed), random.Random(sim_seed)
+        episode_rng = self._stream
+        task = options.get("task")
+        if task is None:
+            task = self.task_source.sample(episode_rng)
+        elif not isinstance(task, Task):
+            raise ValueError(f"reset option 'task' must be a proact_env.Task, got {type(task).__name__}")
+        persona = self._draw_persona(_check_persona_option(options.get("persona", self.persona_option)), episode_rng)
+        uncertainty = task.uncertainty(frozenset())
+        self.episode = Episode(
+            task=task,
+            persona=persona,
+            sim_rng=self._sim_stream,
+            backbone_rng=episode_rng,
+            patience_left=persona.patience_budget,
+            task_uncertainty=uncertainty,
+            remaining_uncertainty=uncertainty,
+            n_hidden=len(task.hidden),
+            transcript=[Turn("user", task.query)],
+            static_features=static_features(task.domain, persona if self.observe_persona else None),
+        )
+        self.episode.current_state = self.episode.state_dict()
+        info = {
+            "state": self.episode.current_state,
+            "task_id": task.id,
+            "persona": persona.name,
+            "query": task.query,
+        }
+        return self._observation(), info
+
+    def step(self, action):
+        ep = self.episode
+        if ep is None:
+            raise ResetNeeded("Cannot call step() before reset(): call env.reset() to start an episode.")
+        if ep.done:
+            raise ResetNeeded("The episode has ended (terminated or truncated): call env.reset() before step().")
+        try:
+            action = Action.parse(action)
+        except ValueError as exc:
+            raise ValueError(f"{exc} (action space: {self.action_space})") from None
+
+        decision_state = ep.current_state
+        message = self.backbone.write(
+            MessageRequest(
+                action=action,
+                task=ep.task,
+                transcript=ep.transcript,
+                revealed=ep.revealed,
+                persona=ep.persona,
+                dialogue_turn=ep.turn,
+                prev_reject=ep.prev_reject,
+                rng=ep.backbone_rng,
+            )
+        )
+        task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None
+        reaction = self.simulator.react(
+            ep.task.query,
+            message,
+            ep.persona,
+            context=DialogueContext(
+                task=ep.task,
+                action=action,
+                questions_before=ep.questions_asked,
+                prev_reject=ep.prev_reject,
+                patience_left=ep.patience_left,
+                revealed=ep.revealed,
+                score=task_score,
+                last_score=ep.last_score,
+                success_threshold=self.reward_config.success_threshold,
+            ),
+            rng=ep.sim_rng,
+        )
+        cost = interrupt_cost(message, reaction.meta, ep.persona.long_turn_tolerance, self.reward_config)
+
+        score_before = ep.last_score
+        success = False
+        if task_score is not None:
+            ep.last_score = task_score.score
+            success = task_score.score >= self.reward_config.success_threshold
+            ep.failed_attempts += not success
+        if reaction.revealed:
+            ep.revealed = ep.revealed.union(reaction.revealed)
+            ep.remaining_uncertainty = ep.task.uncertainty(ep.revealed)
+        ep.rejections += reaction.meta.reject_signal
+        ep.questions_asked += cost.n_questions
+        ep.prev_reject = reaction.meta.reject_signal
+        ep.patience_left = reaction.patience_left
+        ep.turn += 1
+        ep.transcript.append(Turn("assistant", message, action))
+        ep.transcript.append(Turn("user", reaction.user_reply))
+
+        terminated = success or reaction.gave_up
+        truncated = not terminated and ep.turn >= self.max_turns
+        ep.done = terminated or truncated
+        delta = ep.last_score - score_before
+        reward = delta - cost.total
+        ep.current_state = ep.state_dict()
+        info = {
+            "state": ep.current_state,
+            "decision_state": decision_state,
+            "action": action.label,
+            "assistant_msg": message,
+            "user_reply": reaction.user_reply,
+            "meta": reaction.meta.to_dict(),
+            "revealed": list(reaction.revealed),
+            "reward_terms": {
+                "r_task": ep.last_score,
+                "delta_r_task": delta,
+                "c_interrupt": cost.total,
+                "n_questions": cost.n_questions,
+                "questions": cost.questions,
+                "reject": cost.reject,
+                "long_turn": cost.long,
+                "off_topic": cost.drift,
+            },
+            "task_score": task_score.to_dict() if task_score is not None else None,
+            "task_id": ep.task.id,
+            "persona": ep.persona.name,
+            "success": success,
+            "gave_up": reaction.gave_up,
+        }
+        return self._observation(), float(reward), terminated, truncated, info
+
+    def render(self) -> str | None:
+        if self.render_mode != "ansi":
+            return None
+        if self.episode is None:
+            return "(no episode: call reset())\n"
+        ep = self.episode
+        lines = [
+            f"task {ep.task.id} [{ep.task.domain}] persona {ep.persona.name} "
+            f"turn {ep.turn}/{self.max_turns} score {ep.last_score:.2f} patience {ep.patience_left}"
+        ]
+        for turn in ep.transcript:
+            tag = f"{turn.role} ({turn.action.label})" if turn.action is not None else turn.role
+            lines.append(f"{tag}: {turn.text if turn.text else '(no reply)'}")
+        return "\n".join(lines) + "\n"
+
+    # -- Branching -------------------------------------------------------------------
+
+    def snapshot(self) -> EnvSnapshot:
+        """Copy the episode and every random stream, so a rollout can branch from here."""
+        ep = self._require_episode()
+        frozen = replace(ep, transcript=list(ep.transcript), sim_rng=random.Random(), backbone_rng=random.Random())
+        return EnvSnapshot(
+            episode=frozen,
+            sim_rng_state=ep.sim_rng.getstate(),
+            backbone_rng_state=ep.backbone_rng.getstate(),
+            np_random_state=copy.deepcopy(self.np_random.bit_generator.state),
+        )
+
+    def restore(self, snapshot: EnvSnapshot) -> None:
+        """Return to a snapshot; the continuation is the one the snapshot would have seen."""
+        if not isinstance(snapshot, EnvSnapshot):
+            raise TypeError(f"restore() expects an EnvSnapshot from snapshot(), got {type(snapshot).__name__}")
+        ep = replace(snapshot.episode, transcript=list(snapshot.episode.transcript),
+                     sim_rng=random.Random(), backbone_rng=random.Random())
+        ep.sim_rng.setstate(snapshot.sim_rng_state)
+        ep.backbone_rng.setstate(snapshot.backbone_rng_state)
+        self.np_random.bit_generator.state = copy.deepcopy(snapshot.np_random_state)
+        self._stream, self._sim_stream = ep.backbone_rng, ep.sim_rng
+        self.episode = ep
+
+    # -- Helpers ---------------------------------------------------------------------
+
+    def _require_episode(self) -> Episode:
+        if self.episode is None:
+            raise ResetNeeded("No episode yet: call env.reset() first.")
+        return self.episode
+
+    def _observation(self) -> np.ndarray:
+        ep = self.episode
+        return build_observation(
+            turn=ep.turn,
+            max_turns=self.max_turns,
+            prev_reject=ep.prev_reject,
+            task_uncertainty=ep.task_uncertainty,
+            remaining_uncertainty=ep.remaining_uncertainty,
+            n_hidden=ep.n_hidden,
+            n_unknown=ep.n_unknown,
+            questions_asked=ep.questions_asked,
+            last_score=ep.last_score,
+            failed_attempts=ep.failed_attempts,
+            rejections=ep.rejections,
+            static=ep.static_features,
+        )
+
+    def _draw_persona(self, option: str | Persona, rng: random.Random) -> Persona:
+        if isinstance(option, Persona):
+            return option
+        if option == "presets":
+            return pick(rng, _PRESET_LIST)
+        if option == "sampled":
+            return sample_persona(rng)
+        return get_preset(option)
+
+
+def _check_persona_option(option: Any) -> str | Persona:
+    if isinstance(option, Persona):
+        return option
+    if isinstance(option, Mapping):
+        return Persona.from_dict(option)
+    if isinstance(option, str) and (option in PERSONA_MODES or option in PRESETS):
+        return option
+    raise ValueError(
+        f"persona must be a Persona, a preset name ({', '.join(PRESETS)}), 'presets' or 'sampled'; got {option!r}"
+    )
+
+
+def _reward_config(reward: RewardConfig | Mapping[str, float] | None) -> RewardConfig:
+    if reward is None:
+        return RewardConfig()
+    if isinstance(reward, RewardConfig):
+        return reward
+    if isinstance(reward, Mapping):
+        known = RewardConfig.__dataclass_fields__
+        unknown = sorted(set(reward) - set(known))
+        if unknown:
+            raise ValueError(f"unknown reward option(s) {unknown}: RewardConfig has {', '.join(known)}")
+        return RewardConfig(**reward)
+    raise ValueError(f"reward must be a RewardConfig or a dict of its fields, got {type(reward).__name__}")
+
+
+def _default_backbone(task_source: TaskSource) -> Backbone:
+    make = getattr(task_source, "default_backbone", None)
+    if make is None:
+        raise ValueError(
+            f"{type(task_source).__name__} has no default_backbone(): pass backbone=... "
+            "(a scripted backbone or proact_env.llm backbone)"
+        )
+    return make()

@@ -1,0 +1,79 @@
+"""The numeric observation: a fixed, documented layout of normalised features.
+
+Every feature lies in [0, 1], so the `Box` works with stable-baselines3's
+`MlpPolicy` as it is. The layout is the same for every task source, which lets
+one learned policy be evaluated on several of them.
+"""
+
+from __future__ import annotations
+
+import numpy as np
+from gymnasium import spaces
+
+from proact_env.personas import PERSONA_FEATURES, Persona
+
+#: (name, meaning) of the base features, in order.
+BASE_FEATURES = (
+    ("turn", "dialogue turn / max_turns"),
+    ("prev_reject", "1 if the user rejected the previous turn"),
+    ("task_uncertainty", "probability that executing at turn 0 fails"),
+    ("remaining_uncertainty", "probability that executing now fails, given what is revealed"),
+    ("info_revealed", "share of the hidden facts revealed so far (1 if none was hidden)"),
+    ("unknown_facts", "hidden facts still unknown / 8 (capped at 1)"),
+    ("questions_asked", "questions asked so far / (2 * max_turns) (capped at 1)"),
+    ("last_score", "R_task of the latest solution (0 before any)"),
+    ("failed_attempts", "solutions the user turned down / max_turns"),
+    ("rejections", "questions the user rejected / max_turns"),
+    ("domain_coding", "1 for a coding task"),
+    ("domain_planning", "1 for a planning task"),
+)
+
+
+def feature_names(observe_persona: bool) -> list[str]:
+    names = [name for name, _ in BASE_FEATURES]
+    if observe_persona:
+        names += [f"persona_{name}" for name, _ in PERSONA_FEATURES]
+    return names
+
+
+def observation_space(observe_persona: bool) -> spaces.Box:
+    size = len(BASE_FEATURES) + (len(PERSONA_FEATURES) if observe_persona else 0)
+    return spaces.Box(low=0.0, high=1.0, shape=(size,), dtype=np.float32)
+
+
+def static_features(domain: str, persona: Persona | None) -> tuple[float, ...]:
+    """The features fixed for a whole episode (domain and persona), computed once at reset."""
+    domain_bits = (float(domain == "coding"), float(domain == "planning"))
+    return domain_bits + persona.features() if persona is not None else domain_bits
+
+
+def build_observation(
+    *,
+    turn: int,
+    max_turns: int,
+    prev_reject: bool,
+    task_uncertainty: float,
+    remaining_uncertainty: float,
+    n_hidden: int,
+    n_unknown: int,
+    questions_asked: int,
+    last_score: float,
+    failed_attempts: int,
+    rejections: int,
+    static: tuple[float, ...],
+) -> np.ndarray:
+    """The observation vector in the order of `BASE_FEATURES` (+ persona features)."""
+    values = [
+        turn / max_turns,
+        float(prev_reject),
+        task_uncertainty,
+        remaining_uncertainty,
+        1.0 - n_unknown / n_hidden if n_hidden else 1.0,
+        min(n_unknown, 8) / 8.0,
+        min(1.0, questions_asked / (2 * max_turns)),
+        last_score,
+        min(1.0, failed_attempts / max_turns),
+        min(1.0, rejections / max_turns),
+    ]
+    values.extend(static)
+    return np.array(values, dtype=np.float32)

@@ -1,0 +1,47 @@
+"""Wrappers that change what a policy sees, for LLM policies that read text."""
+
+from __future__ import annotations
+
+import string
+from typing import Any
+
+import gymnasium as gym
+from gymnasium import spaces
+
+from proact_env.render import render_state
+
+
+class UnicodeText(spaces.Text):
+    """A `Text` space that contains any string up to `max_length`.
+
+    Gymnasium's `Text` only contains characters of its charset; LLM transcripts
+    hold arbitrary Unicode. Sampling still draws from printable ASCII.
+    """
+
+    def __init__(self, max_length: int, seed: int | None = None) -> None:
+        super().__init__(max_length=max_length, min_length=0, charset=string.printable, seed=seed)
+
+    def contains(self, x: Any) -> bool:
+        return isinstance(x, str) and len(x) <= self.max_length
+
+
+class TextObservation(gym.ObservationWrapper):
+    """Replace the numeric observation with `render_state` of the current decision point.
+
+    The text is truncated from the front of the conversation if it exceeds
+    `max_length`, so the request and the latest turns are always kept.
+    """
+
+    def __init__(self, env: gym.Env, max_length: int = 16_384) -> None:
+        super().__init__(env)
+        self.max_length = max_length
+        self.observation_space = UnicodeText(max_length)
+
+    def observation(self, observation: Any) -> str:
+        ep = self.env.unwrapped.episode
+        text = render_state(ep.state(), ep.persona if self.env.unwrapped.observe_persona else None, ep.transcript)
+        if len(text) > self.max_length:
+            head, _, rest = text.partition("Conversation so far:\n")
+            keep = self.max_length - len(head) - len("Conversation so far:\n...\n")
+            text = f"{head}Conversation so far:\n...\n{rest[-keep:]}" if keep > 0 else text[: self.max_length]
+        return text
