@@ -1,0 +1,31 @@
+# Two entry points (see README): `make demo` runs the main job, `make test` the suite.
+# Both create .venv on first use. torch is pinned and installed first, on its
+# own, because an unpinned torch pulled in by another package is a multi-GB CUDA build.
+
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+STAMP := $(VENV)/.installed
+
+.PHONY: setup demo test system-deps
+
+setup: $(STAMP)
+
+$(STAMP): setup.cfg pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet torch==2.13.0 -c constraints.txt
+	$(BIN)/python -m pip install --quiet -e '.[test]' -c constraints.txt
+	touch $(STAMP)
+
+# The sandbox that grades generated code isolates it with bubblewrap.
+system-deps:
+	@command -v bwrap >/dev/null 2>&1 || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null; }; \
+	  else echo "bubblewrap (bwrap) is not installed: install it (e.g. 'sudo apt-get install bubblewrap') for sandboxed code grading"; fi; }
+
+demo: setup
+	$(BIN)/proact benchmark --out data/eval/benchmark
+
+test: setup system-deps
+	$(BIN)/python -m pytest -n 2 -q

@@ -1,0 +1,48 @@
+"""The `proact` command: one sub-command per pipeline step.
+
+Each sub-command lives in its own module with `add_parser(subparsers)` and
+`run(args)`. Modules import their heavy dependencies inside `run`, so
+`proact --help` stays fast and works with the core install alone.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import sys
+from typing import Sequence
+
+from proact_env.errors import MissingExtraError, SchemaError
+
+#: sub-command name -> module implementing it
+COMMANDS: dict[str, str] = {
+    "benchmark": "proact_env.cli.benchmark",
+}
+
+
+def build_parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="proact",
+        description="Proactivity calibration: generate data, compute rewards, train and benchmark Clarify/Execute policies.",
+    )
+    sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
+    for module in COMMANDS.values():
+        importlib.import_module(module).add_parser(sub)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = build_parser()
+    args = parser.parse_args(argv)
+    try:
+        return int(args.func(args) or 0)
+    except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError) as exc:
+        print(f"proact {args.command}: error: {exc}", file=sys.stderr)
+        return 2
+    except KeyboardInterrupt:
+        print(f"proact {args.command}: interrupted", file=sys.stderr)
+        return 130
+
+
+if __name__ == "__main__":
+    sys.exit(main())
