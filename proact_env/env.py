@@ -331,7 +331,7 @@ class ProactEnv(gym.Env):
                 "long_turn": cost.long,
                 "off_topic": cost.drift,
             },
-            "task_score": task_score.to_dict() if task_score is not None else None,
+            "task_score": task_score.to_dict() if task_score is not None else {},
             "task_id": ep.task.id,
             "persona": ep.persona.name,
             "success": success,

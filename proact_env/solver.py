@@ -21,7 +21,7 @@ from proact_env.llm.scripted import ScriptedSyntheticBackbone
 from proact_env.personas import Persona
 from proact_env.reward import RewardConfig, interrupt_cost_from_counts
 from proact_env.simulator import RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
-from proact_env.tasks.synthetic import SyntheticSpec
+from proact_env.tasks.synthetic import SyntheticSpec, SyntheticTaskSource
 from proact_env.types import Action, Task
 
 _TIE = 1e-12
@@ -103,6 +103,7 @@ class EpisodeModel:
             for u in range(self.n_hidden + 1)
             for counts in [backbone.word_counts(spec, domain, action, u)]
         }
+        self._q_values = lru_cache(maxsize=None)(self._compute_q_values)
         self._value = lru_cache(maxsize=None)(self._optimal_value)
 
     def initial_state(self) -> DecisionState:
@@ -167,6 +168,9 @@ class EpisodeModel:
 
     def q_values(self, state: DecisionState) -> tuple[float, float]:
         """(Q(Clarify), Q(Execute)) under optimal play afterwards."""
+        return self._q_values(state)
+
+    def _compute_q_values(self, state: DecisionState) -> tuple[float, float]:
         return (self.q_value(state, Action.CLARIFY, self._value), self.q_value(state, Action.EXECUTE, self._value))
 
     def optimal_action(self, state: DecisionState) -> Action:
@@ -213,13 +217,19 @@ class SyntheticSolver:
 
     @classmethod
     def for_env(cls, env: gym.Env) -> "SyntheticSolver":
+        """The solver for `env`'s configuration, shared by every env with the same one.
+
+        Sharing matters: a benchmark builds a fresh env per policy and chunk of
+        episodes, and each solver caches its models (one per task shape and persona).
+        """
         base = env.unwrapped
+        if not isinstance(base.task_source, SyntheticTaskSource):
+            raise TypeError("the exact solver needs synthetic tasks (proact_env/Synthetic-v0)")
         if not isinstance(base.backbone, ScriptedSyntheticBackbone):
             raise TypeError("the exact solver needs the scripted synthetic backbone (the env's default)")
         if not isinstance(base.simulator, RuleBasedSimulator):
             raise TypeError("the exact solver needs the rule-based simulator (the env's default)")
-        return cls(max_turns=base.max_turns, reward=base.reward_config,
-                   simulator=base.simulator.config, backbone=base.backbone)
+        return _shared_solver(base.max_turns, base.reward_config, base.simulator.config, base.backbone)
 
     def model(self, task: Task, persona: Persona) -> EpisodeModel:
         spec = task.payload
@@ -245,3 +255,10 @@ class SyntheticSolver:
 
     def q_values(self, env: gym.Env) -> tuple[float, float]:
         return self.model_for(env).q_values(decision_state(env))
+
+
+@lru_cache(maxsize=32)
+def _shared_solver(
+    max_turns: int, reward: RewardConfig, simulator: SimulatorConfig, backbone: ScriptedSyntheticBackbone
+) -> SyntheticSolver:
+    return SyntheticSolver(max_turns=max_turns, reward=reward, simulator=simulator, backbone=backbone)

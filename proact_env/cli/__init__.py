@@ -17,6 +17,7 @@ from proact_env.errors import MissingExtraError, SchemaError
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
     "benchmark": "proact_env.cli.benchmark",
+    "plot": "proact_env.cli.plot",
 }
 
 
@@ -44,5 +45,3 @@ def main(argv: Sequence[str] | None = None) -> int:
         return 130
 
 
-if __name__ == "__main__":
-    sys.exit(main())

@@ -83,10 +83,10 @@ PLANNING_REQUESTS = (
     "Plan a team offsite for twelve people.",
     "Make a study plan for my statistics exam.",
     "Plan a week of meals for our household.",
-    "Plan a birthday weekend for my partner.",
+    "Plan a birthday celebration for my partner.",
     "Organise a two-day conference visit in Berlin.",
-    "Plan a hiking weekend in the Alps.",
-    "Plan a family visit to Rome.",
+    "Plan a hiking trip in the Alps.",
+    "Plan a visit to Rome.",
     "Plan a city break in Kyoto.",
     "Plan a wedding anniversary dinner and evening.",
 )

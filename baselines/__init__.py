@@ -1,0 +1,22 @@
+"""Heuristic and reference policies, each built for an env: `Policy(env, **options)`.
+
+They implement `proact_env.policy.Policy` and see only what an agent sees (the
+observation and `info`), except `OptimalPolicy`, the exact oracle of the
+synthetic domain.
+"""
+
+from baselines.fixed import AlwaysClarify, AlwaysExecute, ClarifyOnce
+from baselines.optimal import OptimalPolicy
+from baselines.random_policy import RandomPolicy
+from baselines.seed_rule import SeedRulePolicy
+from baselines.threshold import ThresholdPolicy
+
+__all__ = [
+    "AlwaysClarify",
+    "AlwaysExecute",
+    "ClarifyOnce",
+    "OptimalPolicy",
+    "RandomPolicy",
+    "SeedRulePolicy",
+    "ThresholdPolicy",
+]

@@ -1,0 +1,1 @@
+"""Evaluation: the policy registry, the benchmark runner, metrics and plots (the top floor)."""

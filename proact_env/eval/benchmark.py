@@ -1,0 +1,201 @@
+"""The policy benchmark: every policy plays the same episodes (common random numbers).
+
+Episode `i` is reset with the same seed for every policy, so each policy meets
+the same task, the same user and, as far as their actions allow, the same user
+reactions: differences between policies are not sampling noise. Work is split
+into chunks of episodes; a chunk's records depend only on its episode seeds,
+so `workers=N` gives exactly the serial numbers.
+"""
+
+from __future__ import annotations
+
+import math
+import multiprocessing
+from concurrent.futures import ProcessPoolExecutor, as_completed
+from dataclasses import asdict, dataclass, field
+from typing import Any, Callable, Sequence
+
+import gymnasium as gym
+import numpy as np
+
+import proact_env  # noqa: F401  (registers the env ids in worker processes)
+from proact_env.eval.metrics import Decision, EpisodeRecord, summarize
+from proact_env.eval.registry import DEFAULT_POLICIES, make_policy
+from proact_env.solver import SyntheticSolver
+
+#: Episodes per unit of work: small enough for a smooth progress bar, large
+#: enough that building envs and policies per chunk costs nothing.
+CHUNK_EPISODES = 100
+
+
+@dataclass
+class BenchmarkConfig:
+    """What to run.
+
+    Attributes:
+        env_id: a registered id. Default ``proact_env/Synthetic-v0``.
+        policies: policy specs (see `proact_env.eval.registry`).
+        episodes: episodes per policy. Default 2000.
+        seed: seeds the episode seeds. Default 0.
+        workers: worker processes (1 = in-process). Results do not depend on it.
+        env_kwargs: passed to `gymnasium.make`.
+    """
+
+    env_id: str = "proact_env/Synthetic-v0"
+    policies: Sequence[str] = DEFAULT_POLICIES
+    episodes: int = 2000
+    seed: int = 0
+    workers: int = 1
+    env_kwargs: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        if self.episodes < 1:
+            raise ValueError(f"episodes must be >= 1, got {self.episodes}")
+        if self.workers < 1:
+            raise ValueError(f"workers must be >= 1, got {self.workers}")
+        if not self.policies:
+            raise ValueError("at least one policy is needed")
+
+
+def episode_seeds(seed: int, episodes: int) -> list[int]:
+    """The reset seed of every episode, derived from the benchmark seed."""
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(episodes, dtype=np.uint32)]
+
+
+def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int]) -> list[EpisodeRecord]:
+    """Every policy on episodes `first, first+1, ...` with the given seeds."""
+    records = []
+    for spec in config.policies:
+        env = gym.make(config.env_id, **config.env_kwargs)
+        policy = make_policy(spec, env)
+        solver = _solver_or_none(env)
+        for offset, seed in enumerate(seeds):
+            records.append(play_episode(env, policy, spec, first + offset, seed, solver))
+        env.close()
+    return records
+
+
+def _solver_or_none(env: gym.Env) -> SyntheticSolver | None:
+    """The exact solver when the env's dynamics are the synthetic ones, else None (no regret)."""
+    try:
+        return SyntheticSolver.for_env(env)
+    except TypeError:
+        return None
+
+
+def play_episode(
+    env: gym.Env, policy: Any, spec: str, index: int, seed: int, solver: SyntheticSolver | None
+) -> EpisodeRecord:
+    obs, info = env.reset(seed=seed)
+    policy.reset(seed)
+    base = env.unwrapped
+    ep = base.episode
+    record = EpisodeRecord(
+        policy=spec, episode=index, seed=seed, task_id=ep.task.id, persona=ep.persona.name,
+        episode_return=0.0, r_task=0.0, c_interrupt=0.0, success=False, gave_up=False,
+        turns=0, asks=0, questions=0, rejections=0,
+        optimal_value=solver.model_for(env).value() if solver is not None else None,
+    )
+    done = False
+    while not done:
+        action = int(policy.act(obs, info))
+        optimal = int(solver.optimal_action(env)) if solver is not None else None
+        record.decisions.append(Decision(float(ep.remaining_uncertainty), action, optimal))
+        obs, reward, terminated, truncated, info = env.step(action)
+        terms = info["reward_terms"]
+        record.episode_return += reward
+        record.c_interrupt += terms["c_interrupt"]
+        record.questions += terms["n_questions"]
+        record.rejections += info["meta"]["reject_signal"]
+        record.asks += action == 0
+        record.turns += 1
+        done = terminated or truncated
+    record.r_task = terms["r_task"]
+    record.success = info["success"]
+    record.gave_up = info["gave_up"]
+    return record
+
+
+@dataclass
+class BenchmarkResults:
+    config: BenchmarkConfig
+    records: list[EpisodeRecord]
+
+    def by_policy(self) -> dict[str, list[EpisodeRecord]]:
+        grouped: dict[str, list[EpisodeRecord]] = {spec: [] for spec in self.config.policies}
+        for record in self.records:
+            grouped[record.policy].append(record)
+        return grouped
+
+    def summary(self) -> dict[str, Any]:
+        """The content of results.json: configuration, optimum and per-policy metrics."""
+        grouped = self.by_policy()
+        first = next(iter(grouped.values()))
+        optimal_values = [r.optimal_value for r in first]
+        optimum = None
+        if all(v is not None for v in optimal_values):
+            optimum = {"exact_mean_value": float(np.mean(optimal_values))}
+        return {
+            "config": asdict(self.config) | {"policies": list(self.config.policies)},
+            "optimum": optimum,
+            "policies": {spec: summarize(records) for spec, records in grouped.items()},
+        }
+
+
+def run_benchmark(config: BenchmarkConfig, progress: Callable[[int], None] | None = None) -> BenchmarkResults:
+    """Run every policy on the same episodes; `progress(n)` is called as episodes finish."""
+    seeds = episode_seeds(config.seed, config.episodes)
+    chunks = [(first, seeds[first:first + CHUNK_EPISODES]) for first in range(0, len(seeds), CHUNK_EPISODES)]
+    per_chunk = len(config.policies)
+    results: list[list[EpisodeRecord]] = [[] for _ in chunks]
+    if config.workers == 1:
+        for i, (first, chunk_seeds) in enumerate(chunks):
+            results[i] = run_chunk(config, first, chunk_seeds)
+            if progress:
+                progress(len(chunk_seeds) * per_chunk)
+    else:
+        context = multiprocessing.get_context("spawn")
+        with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
+            futures = {pool.submit(run_chunk, config, first, s): i for i, (first, s) in enumerate(chunks)}
+            for future in as_completed(futures):
+                i = futures[future]
+                results[i] = future.result()
+                if progress:
+                    progress(len(chunks[i][1]) * per_chunk)
+    records = [r for chunk in results for r in chunk]
+    records.sort(key=lambda r: (list(config.policies).index(r.policy), r.episode))
+    return BenchmarkResults(config, records)
+
+
+def format_table(summary: dict[str, Any]) -> str:
+    """The printed comparison: one row per policy, intervals as ±."""
+    has_optimum = summary["optimum"] is not None
+    header = ["policy", "return", "success", "R_task", "C_int", "q/ep", "reject", "ask", "turns"]
+    if has_optimum:
+        header += ["regret", "agree"]
+    rows = [header]
+    for spec, m in summary["policies"].items():
+        row = [
+            spec,
+            f"{m['mean_return']:.3f} ±{_fmt(m['return_ci95'])}",
+            f"{m['success_rate']:.3f}",
+            f"{m['mean_r_task']:.3f}",
+            f"{m['mean_c_interrupt']:.3f}",
+            f"{m['questions_per_episode']:.2f}",
+            f"{m['reject_rate']:.3f}",
+            f"{m['ask_rate']:.3f}",
+            f"{m['mean_turns']:.2f}",
+        ]
+        if has_optimum:
+            row += [f"{m['regret']:.3f} ±{_fmt(m['regret_ci95'])}", f"{m['agreement_with_optimal']:.3f}"]
+        rows.append(row)
+    widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
+    lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
+    lines.insert(1, "  ".join("-" * w for w in widths))
+    if has_optimum:
+        lines.append(f"exact optimal value (mean over these episodes): {summary['optimum']['exact_mean_value']:.3f}")
+    return "\n".join(lines)
+
+
+def _fmt(value: float) -> str:
+    return "nan" if value is None or math.isnan(value) else f"{value:.3f}"

@@ -1,0 +1,129 @@
+"""From episode records to the benchmark's numbers: means, 95% intervals, breakdowns, calibration."""
+
+from __future__ import annotations
+
+import math
+from collections import defaultdict
+from dataclasses import dataclass, field
+from typing import Any, Iterable, Sequence
+
+import numpy as np
+
+#: Remaining-uncertainty bins of the calibration view (left-closed; the last includes 1).
+CALIBRATION_BINS = (0.0, 0.1, 0.3, 0.5, 0.7, 0.9, 1.0)
+
+
+@dataclass
+class Decision:
+    """One decision of a policy: where it was, what it did, what the optimum would have done."""
+
+    remaining_uncertainty: float
+    action: int
+    optimal_action: int | None = None
+
+
+@dataclass
+class EpisodeRecord:
+    """What the benchmark keeps of one episode of one policy."""
+
+    policy: str
+    episode: int
+    seed: int
+    task_id: str
+    persona: str
+    episode_return: float
+    r_task: float
+    c_interrupt: float
+    success: bool
+    gave_up: bool
+    turns: int
+    asks: int
+    questions: int
+    rejections: int
+    optimal_value: float | None = None
+    decisions: list[Decision] = field(default_factory=list)
+
+
+def mean_ci(values: Sequence[float]) -> tuple[float, float]:
+    """Mean and the half-width of its normal-approximation 95% interval."""
+    arr = np.asarray(values, dtype=float)
+    if arr.size == 0:
+        return math.nan, math.nan
+    if arr.size == 1:
+        return float(arr[0]), math.nan
+    return float(arr.mean()), float(1.96 * arr.std(ddof=1) / math.sqrt(arr.size))
+
+
+def summarize(records: Sequence[EpisodeRecord]) -> dict[str, Any]:
+    """The per-policy metrics of the benchmark table (see the README for definitions)."""
+    returns = [r.episode_return for r in records]
+    decisions = [d for r in records for d in r.decisions]
+    turns = sum(r.turns for r in records)
+    summary: dict[str, Any] = {"episodes": len(records)}
+    for name, values in (
+        ("return", returns),
+        ("success", [float(r.success) for r in records]),
+        ("r_task", [r.r_task for r in records]),
+        ("c_interrupt", [r.c_interrupt for r in records]),
+    ):
+        mean, half = mean_ci(values)
+        key = "success_rate" if name == "success" else f"mean_{name}"
+        summary[key] = mean
+        summary[f"{name}_ci95"] = half
+    summary["questions_per_episode"] = float(np.mean([r.questions for r in records]))
+    summary["reject_rate"] = sum(r.rejections for r in records) / turns if turns else math.nan
+    summary["give_up_rate"] = float(np.mean([r.gave_up for r in records]))
+    summary["ask_rate"] = sum(d.action == 0 for d in decisions) / len(decisions) if decisions else math.nan
+    summary["mean_turns"] = turns / len(records)
+    if records and all(r.optimal_value is not None for r in records):
+        regret, half = mean_ci([r.optimal_value - r.episode_return for r in records])
+        summary["regret"] = regret
+        summary["regret_ci95"] = half
+        judged = [d for d in decisions if d.optimal_action is not None]
+        summary["agreement_with_optimal"] = (
+            sum(d.action == d.optimal_action for d in judged) / len(judged) if judged else math.nan
+        )
+    summary["per_persona"] = per_persona(records)
+    summary["calibration"] = calibration(decisions)
+    return summary
+
+
+def per_persona(records: Iterable[EpisodeRecord]) -> dict[str, dict[str, float]]:
+    groups: dict[str, list[EpisodeRecord]] = defaultdict(list)
+    for record in records:
+        groups[record.persona].append(record)
+    table = {}
+    for persona, group in sorted(groups.items()):
+        decisions = [d for r in group for d in r.decisions]
+        mean, half = mean_ci([r.episode_return for r in group])
+        table[persona] = {
+            "episodes": len(group),
+            "mean_return": mean,
+            "return_ci95": half,
+            "success_rate": float(np.mean([r.success for r in group])),
+            "mean_c_interrupt": float(np.mean([r.c_interrupt for r in group])),
+            "ask_rate": sum(d.action == 0 for d in decisions) / len(decisions) if decisions else math.nan,
+        }
+    return table
+
+
+def calibration(decisions: Sequence[Decision]) -> dict[str, list]:
+    """Ask rate per remaining-uncertainty bin, beside the optimum's ask rate at the same states."""
+    edges = CALIBRATION_BINS
+    n = [0] * (len(edges) - 1)
+    asks = [0] * len(n)
+    optimal_n = [0] * len(n)
+    optimal_asks = [0] * len(n)
+    for d in decisions:
+        b = min(int(np.searchsorted(edges, d.remaining_uncertainty, side="right")) - 1, len(n) - 1)
+        n[b] += 1
+        asks[b] += d.action == 0
+        if d.optimal_action is not None:
+            optimal_n[b] += 1
+            optimal_asks[b] += d.optimal_action == 0
+    return {
+        "bin_edges": list(edges),
+        "decisions": n,
+        "ask_rate": [a / k if k else None for a, k in zip(asks, n)],
+        "optimal_ask_rate": [a / k if k else None for a, k in zip(optimal_asks, optimal_n)],
+    }

@@ -1,0 +1,74 @@
+"""Figures people would rather look at than read: the Pareto front and the calibration curves."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from proact_env.errors import require
+
+
+def _pyplot():
+    matplotlib = require("matplotlib", "plot")
+    matplotlib.use("Agg")
+    return require("matplotlib.pyplot", "plot")
+
+
+def pareto_frontier(points: list[tuple[float, float]]) -> list[int]:
+    """Indices of the points no other point beats on both axes (lower cost, higher task score)."""
+    order = sorted(range(len(points)), key=lambda i: (points[i][0], -points[i][1]))
+    frontier, best = [], float("-inf")
+    for i in order:
+        if points[i][1] > best:
+            frontier.append(i)
+            best = points[i][1]
+    return frontier
+
+
+def plot_pareto(summary: dict[str, Any], path: Path) -> Path:
+    """Mean R_task against mean interruption cost, one point per policy with 95% intervals."""
+    plt = _pyplot()
+    specs = list(summary["policies"])
+    metrics = [summary["policies"][s] for s in specs]
+    points = [(m["mean_c_interrupt"], m["mean_r_task"]) for m in metrics]
+    fig, ax = plt.subplots(figsize=(7, 5))
+    for spec, m, (x, y) in zip(specs, metrics, points):
+        ax.errorbar(x, y, xerr=m["c_interrupt_ci95"], yerr=m["r_task_ci95"], fmt="o", capsize=3, label=spec)
+        ax.annotate(spec, (x, y), textcoords="offset points", xytext=(6, 4), fontsize=8)
+    frontier = pareto_frontier(points)
+    ax.plot([points[i][0] for i in frontier], [points[i][1] for i in frontier], "k--", lw=1, label="Pareto frontier")
+    ax.set_xlabel("mean interruption cost C_interrupt (lower is better)")
+    ax.set_ylabel("mean task score R_task (higher is better)")
+    config = summary["config"]
+    ax.set_title(f"{config['env_id']}: {config['episodes']} episodes per policy")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_calibration(summary: dict[str, Any], path: Path) -> Path:
+    """How often each policy asks as the remaining uncertainty grows, beside the optimum."""
+    plt = _pyplot()
+    fig, ax = plt.subplots(figsize=(7, 5))
+    edges = None
+    for spec, m in summary["policies"].items():
+        cal = m["calibration"]
+        edges = cal["bin_edges"]
+        centres = [(a + b) / 2 for a, b in zip(edges[:-1], edges[1:])]
+        xs = [c for c, r in zip(centres, cal["ask_rate"]) if r is not None]
+        ys = [r for r in cal["ask_rate"] if r is not None]
+        style = {"color": "black", "lw": 2.5} if spec == "optimal" else {}
+        ax.plot(xs, ys, marker="o", label=spec, **style)
+    ax.set_xlabel("remaining uncertainty (probability that executing now fails)")
+    ax.set_ylabel("ask rate (share of decisions that Clarify)")
+    ax.set_ylim(-0.03, 1.03)
+    ax.set_title("Calibration: when does each policy ask?")
+    ax.grid(alpha=0.3)
+    ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

@@ -1,0 +1,90 @@
+"""Policies by name, imported lazily: the only place that knows where each policy lives.
+
+A policy spec is one of:
+
+- a built-in name, optionally with options: ``threshold``, ``threshold:tau=0.3``,
+  ``random:p=0.2:seed=1``;
+- a prefixed spec handled by a loader: ``sb3:PATH.zip`` (or ``sb3:DQN:PATH.zip``);
+- ``import:package.module:ClassName`` for your own policy class, built as
+  ``ClassName(env)``.
+"""
+
+from __future__ import annotations
+
+import importlib
+from typing import Any, Callable
+
+import gymnasium as gym
+
+from proact_env.policy import Policy
+
+#: built-in name -> "module:class"; the class is built as `cls(env, **options)`.
+BUILTIN: dict[str, str] = {
+    "always_execute": "baselines.fixed:AlwaysExecute",
+    "always_clarify": "baselines.fixed:AlwaysClarify",
+    "clarify_once": "baselines.fixed:ClarifyOnce",
+    "random": "baselines.random_policy:RandomPolicy",
+    "seed_rule": "baselines.seed_rule:SeedRulePolicy",
+    "threshold": "baselines.threshold:ThresholdPolicy",
+    "optimal": "baselines.optimal:OptimalPolicy",
+}
+
+#: prefix -> "module:callable(env, rest_of_spec)"
+LOADERS: dict[str, str] = {
+    "sb3": "agents.sb3_policy:SB3Policy.from_spec",
+}
+
+DEFAULT_POLICIES = ("always_execute", "always_clarify", "clarify_once", "random", "seed_rule", "threshold", "optimal")
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module_name, _, attr_path = target.partition(":")
+    obj: Any = importlib.import_module(module_name)
+    for attr in attr_path.split("."):
+        obj = getattr(obj, attr)
+    return obj
+
+
+def _parse_value(text: str) -> Any:
+    for convert in (int, float):
+        try:
+            return convert(text)
+        except ValueError:
+            pass
+    return {"true": True, "false": False}.get(text.lower(), text)
+
+
+def make_policy(spec: str, env: gym.Env) -> Policy:
+    """Build the policy named by `spec` for `env`; unknown names list the known ones."""
+    head, _, rest = spec.partition(":")
+    if head in LOADERS:
+        if not rest:
+            raise ValueError(f"policy spec {spec!r}: '{head}:' needs a path, e.g. '{head}:model.zip'")
+        return _resolve(LOADERS[head])(env, rest)
+    if head == "import":
+        if rest.count(":") != 1:
+            raise ValueError(f"policy spec {spec!r}: expected 'import:package.module:ClassName'")
+        return _resolve(rest)(env)
+    if head not in BUILTIN:
+        known = ", ".join(list(BUILTIN) + [f"{p}:..." for p in LOADERS] + ["import:module:Class"])
+        raise ValueError(f"unknown policy {head!r}; known policies: {known}")
+    options = {}
+    for item in filter(None, rest.split(":")):
+        key, eq, value = item.partition("=")
+        if not eq:
+            raise ValueError(f"policy spec {spec!r}: option {item!r} must look like key=value")
+        options[key] = _parse_value(value)
+    try:
+        return _resolve(BUILTIN[head])(env, **options)
+    except TypeError as exc:
+        raise ValueError(f"policy spec {spec!r}: {exc}") from None
+
+
+def split_policy_list(text: str) -> list[str]:
+    """`--policies a,b:x=1,c` → specs; a spec's own options use ':' so commas always separate."""
+    specs = [s.strip() for s in text.split(",") if s.strip()]
+    if not specs:
+        raise ValueError("--policies is empty")
+    if len(set(specs)) != len(specs):
+        raise ValueError(f"--policies lists a policy twice: {text}")
+    return specs

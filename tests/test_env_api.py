@@ -1,0 +1,211 @@
+"""The Gymnasium contract, for every registered id: checkers, vector envs, determinism, branching, errors."""
+
+from __future__ import annotations
+
+import warnings
+
+import gymnasium as gym
+import numpy as np
+import pytest
+from gymnasium.error import ResetNeeded
+from gymnasium.utils.env_checker import check_env as gym_check_env
+
+import proact_env
+from proact_env import Action, TextObservation
+from tests.envs import env_cases
+
+CASES = env_cases()
+IDS = [case[0] for case in CASES]
+
+
+@pytest.mark.parametrize("env_id,kwargs", CASES, ids=IDS)
+def test_gymnasium_and_sb3_checkers_pass_without_warnings(env_id, kwargs):
+    from stable_baselines3.common.env_checker import check_env as sb3_check_env
+
+    with warnings.catch_warnings(record=True) as caught:
+        warnings.simplefilter("always")
+        gym_check_env(gym.make(env_id, **kwargs).unwrapped)
+        sb3_check_env(gym.make(env_id, **kwargs).unwrapped, warn=True)
+    assert [str(w.message) for w in caught] == []
+
+
+@pytest.mark.parametrize("env_id,kwargs", CASES, ids=IDS)
+@pytest.mark.parametrize("vector_cls", [gym.vector.SyncVectorEnv, gym.vector.AsyncVectorEnv])
+def test_vector_envs_run_and_match_single_envs(env_id, kwargs, vector_cls):
+    envs = vector_cls([lambda: gym.make(env_id, **kwargs) for _ in range(2)])
+    try:
+        obs, _ = envs.reset(seed=[11, 12])
+        singles = [gym.make(env_id, **kwargs) for _ in range(2)]
+        for i, env in enumerate(singles):
+            single_obs, _ = env.reset(seed=11 + i)
+            np.testing.assert_array_equal(obs[i], single_obs)
+        for _ in range(25):
+            obs, reward, terminated, truncated, info = envs.step(np.array([1, 0]))
+            assert obs.shape == (2, *singles[0].observation_space.shape)
+            assert envs.observation_space.contains(obs)
+            assert "reward_terms" in info or "state" in info
+    finally:
+        envs.close()
+
+
+def _rollout(env: gym.Env, seed: int, episodes: int) -> list:
+    trace = []
+    rng = np.random.default_rng(seed)
+    obs, info = env.reset(seed=seed)
+    trace.append((obs.tobytes(), repr(info)))
+    for _ in range(episodes):
+        done = False
+        while not done:
+            obs, reward, terminated, truncated, info = env.step(int(rng.integers(2)))
+            trace.append((obs.tobytes(), reward, terminated, truncated, repr(info)))
+            done = terminated or truncated
+        obs, info = env.reset()
+        trace.append((obs.tobytes(), repr(info)))
+    return trace
+
+
+@pytest.mark.parametrize("env_id,kwargs", CASES, ids=IDS)
+def test_same_seed_gives_identical_observations_rewards_and_infos(env_id, kwargs):
+    episodes = 300 if env_id == "proact_env/Synthetic-v0" else 20
+    first = _rollout(gym.make(env_id, **kwargs), seed=7, episodes=episodes)
+    second = _rollout(gym.make(env_id, **kwargs), seed=7, episodes=episodes)
+    assert first == second
+    assert first != _rollout(gym.make(env_id, **kwargs), seed=8, episodes=episodes)
+
+
+@pytest.mark.parametrize("env_id,kwargs", CASES, ids=IDS)
+def test_snapshot_then_restore_reproduces_the_continuation(env_id, kwargs):
+    env = gym.make(env_id, **kwargs).unwrapped
+    for seed in range(20):
+        env.reset(seed=seed)
+        env.step(Action.CLARIFY)
+        if env.episode.done:
+            continue
+        snap = env.snapshot()
+        first = _play_out(env)
+        env.restore(snap)
+        second = _play_out(env)
+        assert first == second
+        env.restore(snap)  # a snapshot can be restored more than once
+        assert _play_out(env) == first
+
+
+def _play_out(env) -> list:
+    steps = []
+    while not env.episode.done:
+        obs, reward, terminated, truncated, info = env.step(Action.EXECUTE)
+        steps.append((obs.tobytes(), reward, terminated, truncated, repr(info)))
+    return steps
+
+
+def test_snapshot_branches_from_a_decision_point():
+    env = gym.make("proact_env/Synthetic-v0").unwrapped
+    env.reset(seed=3)
+    snap = env.snapshot()
+    _, _, _, _, clarify_info = env.step(Action.CLARIFY)
+    env.restore(snap)
+    _, _, _, _, execute_info = env.step(Action.EXECUTE)
+    assert clarify_info["decision_state"] == execute_info["decision_state"]
+    assert clarify_info["action"] == "Clarify" and execute_info["action"] == "Execute"
+
+
+def test_actions_accept_ints_numpy_ints_enum_and_labels():
+    env = gym.make("proact_env/Synthetic-v0")
+    results = []
+    for action in (0, np.int64(0), Action.CLARIFY, "Clarify", "clarify"):
+        env.reset(seed=5)
+        results.append(repr(env.step(action)[4]))
+    assert len(set(results)) == 1
+
+
+@pytest.mark.parametrize("bad", [2, -1, 0.5, "Ask", None, [0]])
+def test_invalid_action_is_a_clear_error(bad):
+    env = gym.make("proact_env/Synthetic-v0").unwrapped
+    env.reset(seed=0)
+    with pytest.raises(ValueError, match="Clarify|Discrete"):
+        env.step(bad)
+
+
+def test_step_before_reset_and_after_the_end_fail_clearly():
+    env = gym.make("proact_env/Synthetic-v0").unwrapped
+    with pytest.raises(ResetNeeded, match="before reset"):
+        env.step(0)
+    env.reset(seed=0)
+    done = False
+    while not done:
+        *_, terminated, truncated, _ = env.step(1)
+        done = terminated or truncated
+    with pytest.raises(ResetNeeded, match="ended"):
+        env.step(1)
+
+
+@pytest.mark.parametrize(
+    "kwargs,match",
+    [
+        ({"max_turns": 0}, "max_turns"),
+        ({"persona": "grumpy"}, "persona"),
+        ({"reward": {"w_questions": -1}}, "w_questions"),
+        ({"reward": {"w9": 1}}, "unknown reward option"),
+        ({"domain": "cooking"}, "domain"),
+        ({"render_mode": "human"}, "render_mode"),
+    ],
+)
+def test_bad_options_fail_with_a_message_naming_them(kwargs, match):
+    with pytest.raises(ValueError, match=match):
+        proact_env.ProactEnv(**kwargs)
+
+
+def test_bad_reset_option_is_rejected():
+    env = gym.make("proact_env/Synthetic-v0")
+    with pytest.raises(ValueError, match="unknown reset option"):
+        env.reset(options={"tsk": None})
+
+
+def test_info_carries_the_contract_keys_and_reward_terms_add_up():
+    env = gym.make("proact_env/Synthetic-v0")
+    env.reset(seed=1)
+    _, reward, _, _, info = env.step(Action.CLARIFY)
+    for key in ("state", "decision_state", "assistant_msg", "user_reply", "meta", "reward_terms", "task_id", "persona"):
+        assert key in info
+    terms = info["reward_terms"]
+    assert terms["c_interrupt"] == pytest.approx(terms["questions"] + terms["reject"] + terms["long_turn"] + terms["off_topic"])
+    assert reward == pytest.approx(terms["delta_r_task"] - terms["c_interrupt"])
+    assert set(info["meta"]) == {"answered_clarification", "reject_signal", "silence", "off_topic_flag", "satisfaction"}
+
+
+def test_observation_persona_features_follow_the_option():
+    with_persona = gym.make("proact_env/Synthetic-v0")
+    without = gym.make("proact_env/Synthetic-v0", observe_persona=False)
+    assert with_persona.observation_space.shape == (22,)
+    assert without.observation_space.shape == (12,)
+    assert len(with_persona.unwrapped.feature_names) == 22
+
+
+def test_render_ansi_shows_the_transcript():
+    env = gym.make("proact_env/Synthetic-v0", render_mode="ansi")
+    _, info = env.reset(seed=2)
+    env.step(Action.CLARIFY)
+    text = env.render()
+    assert info["query"] in text
+    assert "assistant (Clarify)" in text
+
+
+def test_text_observation_renders_the_decision_point():
+    env = TextObservation(gym.make("proact_env/Synthetic-v0"))
+    text, info = env.reset(seed=4)
+    assert isinstance(text, str) and info["query"] in text
+    assert env.observation_space.contains(text)
+    text, *_ = env.step(Action.CLARIFY)
+    assert "Assistant:" in text and text.endswith("Execute (deliver the solution)?")
+
+
+def test_reset_options_pin_task_and_persona():
+    env = gym.make("proact_env/Synthetic-v0").unwrapped
+    env.reset(seed=0)
+    task = env.episode.task
+    _, info = env.reset(seed=99, options={"task": task, "persona": "terse_user"})
+    assert info["task_id"] == task.id and info["persona"] == "terse_user"
+
+
+def test_every_registered_id_is_covered():
+    assert set(IDS) == set(proact_env.ENV_IDS)
