@@ -28,4 +28,4 @@ demo: setup
 	$(BIN)/proact benchmark --out data/eval/benchmark
 
 test: setup system-deps
-	$(BIN)/python -m pytest -n 2 -q
+	$(BIN)/python -m pytest -n 2 --dist loadscope -q
