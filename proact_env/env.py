@@ -23,6 +23,7 @@ from proact_env.tasks.synthetic import SyntheticTaskSource
 from proact_env.types import Action, State, Task, TaskScore, Turn
 
 PERSONA_MODES = ("presets", "sampled")
+RESET_OPTIONS = {"task", "persona", "dialogue_turn", "prev_reject"}
 _PRESET_LIST = tuple(PRESETS.values())
 
 
@@ -160,7 +161,8 @@ class ProactEnv(gym.Env):
     - `render_mode`: None or ``"ansi"`` (the transcript as text).
 
     `reset(options=...)` accepts `task` (a `Task`) and `persona` (as above) to
-    pin one episode's task or user.
+    pin one episode's task or user, and `dialogue_turn` / `prev_reject` to start
+    mid-dialogue as a seed state may (a previous rejection has cost one patience point).
 
     ## Version History
 
@@ -200,15 +202,17 @@ class ProactEnv(gym.Env):
         self.episode: Episode | None = None
         self._stream: random.Random | None = None
         self._sim_stream: random.Random | None = None
+        self._next_sample = 0
 
     # -- Gymnasium API ---------------------------------------------------------------
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
         options = dict(options or {})
-        unknown = set(options) - {"task", "persona"}
+        unknown = set(options) - RESET_OPTIONS
         if unknown:
-            raise ValueError(f"unknown reset option(s) {sorted(unknown)}: supported are 'task' and 'persona'")
+            raise ValueError(f"unknown reset option(s) {sorted(unknown)}: supported are {sorted(RESET_OPTIONS)}")
+        start_turn, start_reject = _start_point(options, self.max_turns)
         # Two seeded streams: one draws the task, the persona and the backbone's
         # choices; the simulator has its own, so that policies compared on the
         # same seed face the same user reactions as far as possible (common
@@ -236,7 +240,11 @@ class ProactEnv(gym.Env):
             n_hidden=len(task.hidden),
             transcript=[Turn("user", task.query)],
             static_features=static_features(task.domain, persona if self.observe_persona else None),
+            turn=start_turn,
+            prev_reject=start_reject,
+            rejections=int(start_reject),
         )
+        self.episode.patience_left -= int(start_reject)
         self.episode.current_state = self.episode.state_dict()
         info = {
             "state": self.episode.current_state,
@@ -244,7 +252,7 @@ class ProactEnv(gym.Env):
             "persona": persona.name,
             "query": task.query,
         }
-        return self._observation(), info
+        return self.observe(), info
 
     def step(self, action):
         ep = self.episode
@@ -268,8 +276,10 @@ class ProactEnv(gym.Env):
                 dialogue_turn=ep.turn,
                 prev_reject=ep.prev_reject,
                 rng=ep.backbone_rng,
+                sample_index=self._next_sample,
             )
         )
+        self._next_sample = 0
         task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None
         reaction = self.simulator.react(
             ep.task.query,
@@ -337,7 +347,7 @@ class ProactEnv(gym.Env):
             "success": success,
             "gave_up": reaction.gave_up,
         }
-        return self._observation(), float(reward), terminated, truncated, info
+        return self.observe(), float(reward), terminated, truncated, info
 
     def render(self) -> str | None:
         if self.render_mode != "ansi":
@@ -355,6 +365,29 @@ class ProactEnv(gym.Env):
         return "\n".join(lines) + "\n"
 
     # -- Branching -------------------------------------------------------------------
+
+    def reseed(self, seed: int) -> None:
+        """Give the current episode fresh random streams (backbone and simulated user).
+
+        Continuations rolled out from one snapshot replay the same randomness;
+        lookahead rollouts reseed each continuation to get independent samples.
+        """
+        ep = self._require_episode()
+        stream = random.Random(seed)
+        ep.backbone_rng = stream
+        ep.sim_rng = random.Random(stream.getrandbits(64))
+        self._stream, self._sim_stream = ep.backbone_rng, ep.sim_rng
+
+    def set_next_sample(self, sample_index: int) -> None:
+        """Ask the backbone for another sample of the next message.
+
+        After `restore()` the next step would reproduce the same message; a
+        branch that regenerates the same action (trajectory generation's
+        "branch 2") asks for sample 1 instead. Applies to the next step only.
+        """
+        if isinstance(sample_index, bool) or not isinstance(sample_index, int) or sample_index < 0:
+            raise ValueError(f"sample_index must be an integer >= 0, got {sample_index!r}")
+        self._next_sample = sample_index
 
     def snapshot(self) -> EnvSnapshot:
         """Copy the episode and every random stream, so a rollout can branch from here."""
@@ -386,7 +419,8 @@ class ProactEnv(gym.Env):
             raise ResetNeeded("No episode yet: call env.reset() first.")
         return self.episode
 
-    def _observation(self) -> np.ndarray:
+    def observe(self) -> np.ndarray:
+        """The observation of the current decision point (e.g. after `restore()`)."""
         ep = self.episode
         return build_observation(
             turn=ep.turn,
@@ -411,6 +445,17 @@ class ProactEnv(gym.Env):
         if option == "sampled":
             return sample_persona(rng)
         return get_preset(option)
+
+
+def _start_point(options: Mapping[str, Any], max_turns: int) -> tuple[int, bool]:
+    """The dialogue turn and previous rejection an episode starts from (seed states may start mid-dialogue)."""
+    turn = options.get("dialogue_turn", 0)
+    if isinstance(turn, bool) or not isinstance(turn, (int, np.integer)) or not 0 <= turn < max_turns:
+        raise ValueError(f"reset option 'dialogue_turn' must be an integer in [0, max_turns={max_turns}), got {turn!r}")
+    prev_reject = options.get("prev_reject", 0)
+    if prev_reject not in (0, 1, True, False):
+        raise ValueError(f"reset option 'prev_reject' must be 0 or 1, got {prev_reject!r}")
+    return int(turn), bool(prev_reject)
 
 
 def _check_persona_option(option: Any) -> str | Persona:

@@ -1,10 +1,21 @@
-"""File writing that survives interruption: a crash never leaves a half-written file."""
+"""Files that survive interruption, and JSONL reading that points at the bad line.
+
+Writers here are atomic (`atomic_write_text`) or append-and-resume
+(`UnitWriter`): a run killed at any moment, SIGKILL included, leaves either the
+old file or whole units of lines, never a torn line, and a resumed run adds
+exactly the missing units.
+"""
 
 from __future__ import annotations
 
+import json
 import os
 import tempfile
+import time
 from pathlib import Path
+from typing import Any, Iterator
+
+from proact_env.errors import SchemaError
 
 
 def atomic_write_text(path: Path, text: str) -> None:
@@ -21,3 +32,126 @@ def atomic_write_text(path: Path, text: str) -> None:
     except BaseException:
         Path(tmp).unlink(missing_ok=True)
         raise
+
+
+def read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+    """Yield (``"path:line"``, record) for every non-blank line; bad JSON names the line.
+
+    Raises `SchemaError` for a line that is not a JSON object and for a file
+    with no records at all, `FileNotFoundError` for a missing file.
+    """
+    path = Path(path)
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file")
+    seen = False
+    with path.open("r", encoding="utf-8") as handle:
+        for number, line in enumerate(handle, start=1):
+            if not line.strip():
+                continue
+            where = f"{path}:{number}"
+            try:
+                record = json.loads(line)
+            except json.JSONDecodeError as exc:
+                raise SchemaError(where, None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+            if not isinstance(record, dict):
+                raise SchemaError(where, None, f"expected a JSON object, got {type(record).__name__}")
+            seen = True
+            yield where, record
+    if not seen:
+        raise SchemaError(str(path), None, "the file holds no records")
+
+
+def dumps_line(record: dict[str, Any]) -> str:
+    """One JSONL line: compact, UTF-8 kept readable, key order as built."""
+    return json.dumps(record, ensure_ascii=False, separators=(",", ":")) + "\n"
+
+
+class UnitWriter:
+    """Appends *units* of JSONL lines (e.g. all trajectories of one state) in unit order.
+
+    Each line carries ``unit`` = ``{"index", "line", "size"}``. A unit is
+    written with one buffered write and flushed to the OS, so a killed process
+    loses at most the unit being written; on `resume`, lines of an incomplete
+    last unit (and a torn final line) are cut off and generation continues at
+    `next_unit`. Units that finish out of order (concurrent workers) wait in
+    memory until their predecessors are written, so the file is always the
+    serial run's prefix. The file is fsynced every `fsync_every` seconds and on close.
+
+    Without `resume`, an existing non-empty file is an error unless `overwrite`.
+    """
+
+    def __init__(self, path: Path, *, resume: bool = False, overwrite: bool = False, fsync_every: float = 2.0) -> None:
+        self.path = Path(path)
+        self.fsync_every = fsync_every
+        exists = self.path.is_file() and self.path.stat().st_size > 0
+        if exists and not (resume or overwrite):
+            raise FileExistsError(f"{self.path} exists: pass --resume to continue it or --overwrite to replace it")
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        self.next_unit = self._recover() if exists and resume else 0
+        self.recovered_lines = 0 if not (exists and resume) else self._count_lines()
+        mode = "ab" if exists and resume else "wb"
+        self._handle = open(self.path, mode)
+        self._pending: dict[int, bytes] = {}
+        self._last_sync = time.monotonic()
+
+    def _recover(self) -> int:
+        """Cut the file back to its last complete unit; return the next unit index."""
+        data = self.path.read_bytes()
+        good_end, next_unit, offset = 0, 0, 0
+        expected_line = 0
+        for number, raw in enumerate(data.splitlines(keepends=True), start=1):
+            offset += len(raw)
+            if not raw.endswith(b"\n"):
+                break  # torn final line
+            where = f"{self.path}:{number}"
+            try:
+                unit = json.loads(raw)["unit"]
+                index, line, size = unit["index"], unit["line"], unit["size"]
+            except (ValueError, KeyError, TypeError):
+                raise SchemaError(where, "unit", "not a line written by this tool; cannot resume") from None
+            if index != next_unit or line != expected_line:
+                raise SchemaError(where, "unit", f"expected unit {next_unit} line {expected_line}, found unit {index} line {line}")
+            expected_line += 1
+            if expected_line == size:
+                good_end, next_unit, expected_line = offset, next_unit + 1, 0
+        if good_end < len(data):
+            with open(self.path, "r+b") as handle:
+                handle.truncate(good_end)
+        return next_unit
+
+    def _count_lines(self) -> int:
+        with open(self.path, "rb") as handle:
+            return sum(1 for _ in handle)
+
+    def write_unit(self, index: int, records: list[dict[str, Any]]) -> None:
+        """Queue unit `index`; write every unit that is now next in order."""
+        if index < self.next_unit or index in self._pending:
+            raise ValueError(f"unit {index} was already written")
+        if not records:
+            raise ValueError(f"unit {index} is empty: a unit needs at least one line to be resumable")
+        size = len(records)
+        lines = []
+        for line, record in enumerate(records):
+            record["unit"] = {"index": index, "line": line, "size": size}
+            lines.append(dumps_line(record))
+        self._pending[index] = "".join(lines).encode("utf-8")
+        while self.next_unit in self._pending:
+            self._handle.write(self._pending.pop(self.next_unit))
+            self.next_unit += 1
+        self._handle.flush()
+        if time.monotonic() - self._last_sync > self.fsync_every:
+            os.fsync(self._handle.fileno())
+            self._last_sync = time.monotonic()
+
+    def close(self) -> None:
+        if self._handle.closed:
+            return
+        self._handle.flush()
+        os.fsync(self._handle.fileno())
+        self._handle.close()
+
+    def __enter__(self) -> "UnitWriter":
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()

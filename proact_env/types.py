@@ -145,6 +145,19 @@ class ReactionMeta:
     off_topic_flag: bool = False
     satisfaction: float = 1.0
 
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], *, where: str = "meta") -> "ReactionMeta":
+        values = {}
+        for name in ("answered_clarification", "reject_signal", "silence", "off_topic_flag"):
+            value = record.get(name, False)
+            if value not in (0, 1, True, False):
+                raise SchemaError(where, name, f"expected true/false, got {value!r}")
+            values[name] = bool(value)
+        satisfaction = record.get("satisfaction", 1.0)
+        if isinstance(satisfaction, bool) or not isinstance(satisfaction, (int, float)) or not 0 <= satisfaction <= 1:
+            raise SchemaError(where, "satisfaction", f"expected a number in [0, 1], got {satisfaction!r}")
+        return cls(**values, satisfaction=float(satisfaction))
+
     def to_dict(self) -> dict[str, Any]:
         return {
             "answered_clarification": self.answered_clarification,

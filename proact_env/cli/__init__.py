@@ -16,6 +16,8 @@ from proact_env.errors import MissingExtraError, SchemaError
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
+    "generate": "proact_env.cli.generate",
+    "rewards": "proact_env.cli.rewards",
     "benchmark": "proact_env.cli.benchmark",
     "plot": "proact_env.cli.plot",
 }

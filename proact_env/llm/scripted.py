@@ -12,10 +12,11 @@ chance that a turn is "long" for a persona (`word_counts`).
 
 from __future__ import annotations
 
+import importlib
 import random
 from dataclasses import dataclass
 
-from proact_env.llm import MessageRequest
+from proact_env.llm import Backbone, MessageRequest
 from proact_env.text import prose_words
 from proact_env.rng import pick, pick_index
 from proact_env.tasks.synthetic import Slot, SyntheticSpec
@@ -27,6 +28,7 @@ _OPENERS = {
 }
 _QUESTION_TEMPLATES = ("Which {label} do you want: {options}?", "What {label} should I use: {options}?")
 _CONFIRM = "Just to confirm, the {label} should be {value}?"
+_CONFIRM_NOTHING = "Just to confirm, is there anything else I should know?"
 _EXECUTE_OPENERS = {
     "coding": ("Here is my solution.", "Here is a first version.", "This should do it."),
     "planning": ("Here is the plan.", "Here is a first draft of the plan.", "This plan should work."),
@@ -60,6 +62,8 @@ class ScriptedSyntheticBackbone:
                 "choose the scripted backbone of that task source or an LLM backbone"
             )
         rng = request.rng
+        if request.sample_index:  # another sample of the same turn: a stream of its own
+            rng = random.Random(rng.getrandbits(64) + request.sample_index)
         if request.action is Action.CLARIFY:
             return self._clarify(spec, request.revealed, pick_index(rng, len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)))
         domain = request.task.domain
@@ -78,6 +82,8 @@ class ScriptedSyntheticBackbone:
     def _clarify(self, spec: SyntheticSpec, revealed: frozenset[str], variant: int) -> str:
         asked = self.questions_asked(spec, revealed)
         if not asked:
+            if not spec.slots:
+                return _CONFIRM_NOTHING
             slot = next((s for s in spec.slots if s.hidden), spec.slots[0])
             return _CONFIRM.format(label=slot.label, value=slot.truth)
         opener = _OPENERS[len(asked)][variant // len(_QUESTION_TEMPLATES)]
@@ -89,7 +95,7 @@ class ScriptedSyntheticBackbone:
         self, spec: SyntheticSpec, domain: str, revealed: frozenset[str], values: dict[str, str], variant: int
     ) -> str:
         opener = _EXECUTE_OPENERS[domain][variant]
-        choices = _join([f"{values[s.name]} {s.label}" for s in spec.slots], "and")
+        choices = _join([f"{values[s.name]} {s.label}" for s in spec.slots], "and") if spec.slots else "your request as stated"
         assumed = [s.label for s in spec.slots if s.hidden and s.name not in revealed]
         if domain == "coding":
             settings = ", ".join(f'"{s.label}": "{values[s.name]}"' for s in spec.slots)
@@ -113,3 +119,31 @@ class ScriptedSyntheticBackbone:
             prose_words(self._execute(spec, domain, revealed, values, v))
             for v in range(len(_EXECUTE_OPENERS[domain]))
         ]
+
+
+#: payload class name -> "module:ScriptedWriter" for each offline task source.
+SCRIPTED_WRITERS: dict[str, str] = {
+    "SyntheticSpec": "proact_env.llm.scripted:ScriptedSyntheticBackbone",
+}
+
+
+class ScriptedBackbone:
+    """The offline backbone for any task: dispatches to the scripted writer of the task's source.
+
+    Used where one env plays tasks of several sources (a states file may mix
+    coding, planning and plain seed states).
+    """
+
+    def __init__(self) -> None:
+        self._writers: dict[type, Backbone] = {}
+
+    def write(self, request: MessageRequest) -> str:
+        kind = type(request.task.payload)
+        writer = self._writers.get(kind)
+        if writer is None:
+            target = SCRIPTED_WRITERS.get(kind.__name__)
+            if target is None:
+                raise TypeError(f"no scripted backbone for {kind.__name__} tasks: pass an LLM backbone")
+            module, _, name = target.partition(":")
+            writer = self._writers[kind] = getattr(importlib.import_module(module), name)()
+        return writer.write(request)

@@ -121,6 +121,8 @@ class SyntheticSpec:
         return tuple(s for s in self.slots if s.hidden)
 
     def score(self, message: str) -> TaskScore:
+        if not self.slots:  # nothing was left unsaid: any solution does
+            return TaskScore(score=1.0, passed=0, total=0, details={"slots_met": {}, "missed_facts": []})
         words = words_of(message)
         met: dict[str, bool] = {}
         for slot in self.slots:

@@ -1,0 +1,40 @@
+"""`proact rewards`: step 2 of the pipeline, trajectories → DPO preference pairs (the seed's compute_rewards.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+from proact_env.reward import RewardConfig
+
+_DEFAULTS = RewardConfig()
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    p = sub.add_parser(
+        "rewards",
+        help="recompute rewards from saved trajectories (no LLM call) and write preference pairs",
+        description="C_interrupt = alpha*(w1*n_questions + w2*reject + w3*long_turn + w4*off_topic); "
+        "R_task comes from the outcomes saved in the trajectories. The best and worst trajectory of each "
+        "decision point make a pair (seed fields + TRL's prompt/chosen/rejected).",
+    )
+    p.add_argument("--trajectories", type=Path, required=True)
+    p.add_argument("--out", type=Path, required=True)
+    p.add_argument("--alpha", type=float, default=_DEFAULTS.alpha)
+    p.add_argument("--w1", type=float, default=_DEFAULTS.w_questions, help="cost per question")
+    p.add_argument("--w2", type=float, default=_DEFAULTS.w_reject, help="cost of a rejected turn")
+    p.add_argument("--w3", type=float, default=_DEFAULTS.w_long_turn, help="cost of a long turn")
+    p.add_argument("--w4", type=float, default=_DEFAULTS.w_off_topic, help="cost of an off-topic drift")
+    p.add_argument("--margin", type=float, default=0.0, help="drop pairs whose rewards differ by less than this")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from proact_env.preferences import build_preferences, write_preferences
+
+    config = RewardConfig.from_weights(alpha=args.alpha, w1=args.w1, w2=args.w2, w3=args.w3, w4=args.w4)
+    pairs, summary = build_preferences(args.trajectories, config, margin=args.margin)
+    write_preferences(args.out, pairs, config, args.margin)
+    print(summary.describe())
+    print(f"wrote {args.out}")
+    return 0

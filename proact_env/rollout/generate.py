@@ -1,0 +1,343 @@
+"""Step 1 of the pipeline: trajectories from states (mainline + branches, multi-turn, lookahead).
+
+One *unit* of work is one input state. From its decision point the env is
+snapshotted and three trajectories are played: the mainline action (the seed's
+persona rule or `--mainline_action`), the other action, and the mainline action
+again as a different sample. In multi-turn mode the mainline continues and the
+same happens at every later decision point until the task is complete, the user
+gives up or `max_turns` is reached. With lookahead, each trajectory is rolled on
+to the end of the episode `lookahead` times by a continuation policy, so the value
+of a question shows in the return and not only its cost.
+
+A unit's lines depend only on its own seed, so units can run in any order, on
+any number of threads (or Ray workers), and a resumed run reproduces a clean one.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import threading
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
+
+import numpy as np
+
+from proact_env.env import ProactEnv
+from proact_env.errors import SchemaError
+from proact_env.io import UnitWriter, atomic_write_text
+from proact_env.llm import Backbone
+from proact_env.llm.scripted import ScriptedBackbone
+from proact_env.personas import Persona
+from proact_env.render import render_state
+from proact_env.seed_rule import seed_rule_action
+from proact_env.tasks.states import StateTask, load_state_tasks
+from proact_env.tasks.synthetic import SyntheticTaskSource
+from proact_env.text import message_stats
+from proact_env.types import Action, Task
+
+MODES = ("synthetic", "dataset")
+BRANCHES = ("mainline", "other_action", "resample")
+
+
+class ContinuationPolicy(Protocol):
+    def act(self, observation: Any, info: Mapping[str, Any]) -> Action: ...
+
+    def reset(self, seed: int | None = None) -> None: ...
+
+
+class ExecuteNext:
+    """The default lookahead continuation: deliver a solution at every later turn."""
+
+    def act(self, observation: Any, info: Mapping[str, Any]) -> Action:
+        return Action.EXECUTE
+
+    def reset(self, seed: int | None = None) -> None:
+        """Stateless."""
+
+
+@dataclass
+class GenerationConfig:
+    """What `proact generate` does (the seed's flags, plus resumability and lookahead).
+
+    Attributes:
+        out: the trajectories JSONL to write.
+        mode: ``synthetic`` (states generated here) or ``dataset`` (read from `dataset_path`).
+        domain: ``coding`` or ``planning`` (synthetic mode; dataset states carry their own).
+        n_states: how many states (synthetic: generated; dataset: the first n). Default 50.
+        dataset_path: states JSONL in the seed schema (dataset mode).
+        seed: seeds every unit. Default 0.
+        persona: ``presets``, ``sampled`` or a preset name, drawn per state. Default ``presets``.
+        mainline_action: force the mainline action; None uses the seed's persona rule.
+        multi_turn: play whole conversations, branching at every decision point.
+        max_turns: assistant turns per conversation (the env's `max_turns`). Default 5.
+        lookahead: continuation rollouts per trajectory (0 = one-step comparison). Default 0.
+        concurrency: units generated at once (threads; LLM calls overlap). Default 1.
+        resume: continue an interrupted run; overwrite: replace an existing output.
+    """
+
+    out: Path
+    mode: str = "synthetic"
+    domain: str = "coding"
+    n_states: int | None = 50
+    dataset_path: Path | None = None
+    seed: int = 0
+    persona: str = "presets"
+    mainline_action: Action | None = None
+    multi_turn: bool = False
+    max_turns: int = 5
+    lookahead: int = 0
+    concurrency: int = 1
+    resume: bool = False
+    overwrite: bool = False
+
+    def __post_init__(self) -> None:
+        if self.mode not in MODES:
+            raise ValueError(f"--mode must be one of {MODES}, got {self.mode!r}")
+        if self.mode == "dataset" and self.dataset_path is None:
+            raise ValueError("--mode dataset needs --dataset_path (a states JSONL in the seed schema)")
+        if self.mode == "synthetic" and self.domain not in ("coding", "planning"):
+            raise ValueError(f"--domain must be coding or planning, got {self.domain!r}")
+        if self.n_states is not None and self.n_states < 1:
+            raise ValueError(f"--n_states must be >= 1, got {self.n_states}")
+        if self.max_turns < 1 or self.lookahead < 0 or self.concurrency < 1:
+            raise ValueError("--max_turns and --concurrency must be >= 1 and --lookahead >= 0")
+        if self.resume and self.overwrite:
+            raise ValueError("--resume and --overwrite exclude each other")
+
+    def identity(self) -> dict[str, Any]:
+        """What must not change between a run and its resumption."""
+        return {
+            "mode": self.mode, "domain": self.domain, "n_states": self.n_states,
+            "dataset_path": str(self.dataset_path) if self.dataset_path else None, "seed": self.seed,
+            "persona": self.persona, "mainline_action": self.mainline_action.label if self.mainline_action else None,
+            "multi_turn": self.multi_turn, "max_turns": self.max_turns, "lookahead": self.lookahead,
+        }
+
+
+@dataclass(frozen=True)
+class WorkUnit:
+    """One input state to expand into trajectories."""
+
+    index: int
+    seed: int
+    task: Task
+    dialogue_turn: int = 0
+    prev_reject: int = 0
+
+
+def plan_units(config: GenerationConfig) -> list[WorkUnit]:
+    """Every unit of the run, validated before any work starts."""
+    if config.mode == "synthetic":
+        seeds = _unit_seeds(config.seed, config.n_states)
+        source = SyntheticTaskSource(domain=config.domain)
+        return [WorkUnit(i, s, source.sample(random.Random(s))) for i, s in enumerate(seeds)]
+    items = load_state_tasks(config.dataset_path, limit=config.n_states)
+    _check_unique_ids(items)
+    seeds = _unit_seeds(config.seed, len(items))
+    return [WorkUnit(i, s, item.task, item.state.dialogue_turn, item.state.prev_reject)
+            for i, (item, s) in enumerate(zip(items, seeds))]
+
+
+def _unit_seeds(seed: int, n: int) -> list[int]:
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32)]
+
+
+def _check_unique_ids(items: Sequence[StateTask]) -> None:
+    seen: dict[str, str] = {}
+    for item in items:
+        if item.state.id in seen:
+            raise SchemaError(item.where, "id", f"duplicate id {item.state.id!r} (first at {seen[item.state.id]})")
+        seen[item.state.id] = item.where
+
+
+class UnitGenerator:
+    """Plays the units of one run; one env per thread (envs are not thread-safe)."""
+
+    def __init__(
+        self,
+        config: GenerationConfig,
+        backbone_factory: Callable[[], Backbone] | None = None,
+        continuation: Callable[[], ContinuationPolicy] = ExecuteNext,
+    ) -> None:
+        self.config = config
+        self.backbone_factory = backbone_factory
+        self.continuation = continuation
+        self._local = threading.local()
+
+    def _env(self) -> ProactEnv:
+        env = getattr(self._local, "env", None)
+        if env is None:
+            env = ProactEnv(
+                backbone=self.backbone_factory() if self.backbone_factory else ScriptedBackbone(),
+                persona=self.config.persona,
+                max_turns=self.config.max_turns,
+            )
+            self._local.env = env
+            self._local.policy = self.continuation()
+        return env
+
+    def run(self, unit: WorkUnit) -> list[dict[str, Any]]:
+        env = self._env()
+        env.reset(seed=unit.seed, options={"task": unit.task, "dialogue_turn": unit.dialogue_turn,
+                                           "prev_reject": unit.prev_reject})
+        state_id = f"{unit.index:06d}-{unit.task.id}"
+        lines: list[dict[str, Any]] = []
+        decision_point = 0
+        while True:
+            here = env.snapshot()
+            mainline = self.config.mainline_action if self.config.mainline_action is not None else _seed_rule(env)
+            after_mainline = None
+            for branch, action, sample in (
+                ("mainline", mainline, 0),
+                ("other_action", Action(1 - mainline), 0),
+                ("resample", mainline, 1),
+            ):
+                env.restore(here)
+                line = self._play(env, unit, state_id, decision_point, branch, action, sample, mainline)
+                lines.append(line)
+                if branch == "mainline":
+                    after_mainline = (env.snapshot(), env.episode.done)
+            snapshot, done = after_mainline
+            if not self.config.multi_turn or done:
+                return lines
+            env.restore(snapshot)
+            decision_point += 1
+
+    def _play(self, env: ProactEnv, unit: WorkUnit, state_id: str, decision_point: int, branch: str,
+              action: Action, sample: int, mainline: Action) -> dict[str, Any]:
+        ep = env.episode
+        state, persona, transcript = ep.state_dict(), ep.persona, [t.to_dict() for t in ep.transcript]
+        r_task_before = ep.last_score
+        env.set_next_sample(sample)
+        _, _, terminated, truncated, info = env.step(action)
+        line: dict[str, Any] = {
+            "state": state,
+            "action": action.label,
+            "action_prompt": render_state(state, persona, transcript),
+            "assistant_msg": info["assistant_msg"],
+            "persona": persona.to_dict(),
+            "user_reaction": {"user_reply": info["user_reply"], "meta": info["meta"], "revealed": info["revealed"],
+                              "gave_up": info["gave_up"]},
+            "is_mainline": branch == "mainline",
+            "decision_point": decision_point,
+            "mainline_action": mainline.label,
+            "state_id": state_id,
+            "branch": branch,
+            "task_id": unit.task.id,
+            "task_source": unit.task.source,
+            "transcript": transcript,
+            "r_task_before": r_task_before,
+            "r_task_after": info["reward_terms"]["r_task"],
+            "task_score": info["task_score"] or None,
+            "done": terminated or truncated,
+            "seed": unit.seed,
+        }
+        if self.config.lookahead and not (terminated or truncated):
+            line["lookahead"] = self._lookahead(env, unit, decision_point, branch)
+        return line
+
+    def _lookahead(self, env: ProactEnv, unit: WorkUnit, decision_point: int, branch: str) -> list[list[dict]]:
+        """`lookahead` continuations to the episode's end, each step's raw reward features kept."""
+        after = env.snapshot()
+        policy = self._local.policy
+        rollouts = []
+        for k in range(self.config.lookahead):
+            env.restore(after)
+            rollout_seed = hash((unit.seed, decision_point, BRANCHES.index(branch), k)) & 0xFFFFFFFF
+            env.reseed(rollout_seed)
+            policy.reset(rollout_seed)
+            obs = env.observe()
+            info: dict[str, Any] = {"state": env.episode.state_dict()}
+            steps = []
+            while not env.episode.done:
+                obs, _, _, _, info = env.step(policy.act(obs, info))
+                steps.append(step_features(info, env.episode.persona))
+            rollouts.append(steps)
+        env.restore(after)
+        return rollouts
+
+
+def step_features(info: Mapping[str, Any], persona: Persona) -> dict[str, Any]:
+    """What the reward step needs to re-score one continuation step with any weights."""
+    return {
+        "delta_r_task": info["reward_terms"]["delta_r_task"],
+        "n_questions": info["reward_terms"]["n_questions"],
+        "reject_signal": info["meta"]["reject_signal"],
+        "long_turn": message_stats(info["assistant_msg"]).prose_words > persona.long_turn_tolerance,
+        "off_topic": info["meta"]["off_topic_flag"],
+    }
+
+
+def _seed_rule(env: ProactEnv) -> Action:
+    ep = env.episode
+    return seed_rule_action(ep.persona.patience, ep.remaining_uncertainty, ep.prev_reject, ep.turn)
+
+
+@dataclass
+class GenerationSummary:
+    units_total: int
+    units_done_before: int
+    units_written: int
+    lines_written: int
+    by_action: dict[str, int] = field(default_factory=dict)
+
+
+def run_generation(
+    config: GenerationConfig,
+    generator: UnitGenerator | None = None,
+    progress: Callable[[int], None] | None = None,
+    units: Sequence[WorkUnit] | None = None,
+) -> GenerationSummary:
+    """Generate every unit not yet on disk, in order, `concurrency` at a time."""
+    units = list(units) if units is not None else plan_units(config)
+    generator = generator or UnitGenerator(config)
+    with UnitWriter(config.out, resume=config.resume, overwrite=config.overwrite) as writer:
+        _check_resumable(config, writer)
+        done_before = writer.next_unit
+        todo = [u for u in units if u.index >= done_before]
+        summary = GenerationSummary(len(units), done_before, 0, 0)
+        for index, lines in _execute(generator, todo, config.concurrency):
+            writer.write_unit(index, lines)
+            summary.units_written += 1
+            summary.lines_written += len(lines)
+            for line in lines:
+                summary.by_action[line["action"]] = summary.by_action.get(line["action"], 0) + 1
+            if progress:
+                progress(1)
+    return summary
+
+
+def _execute(generator: UnitGenerator, units: list[WorkUnit], concurrency: int) -> Iterator[tuple[int, list]]:
+    if concurrency == 1:
+        for unit in units:
+            yield unit.index, generator.run(unit)
+        return
+    with ThreadPoolExecutor(max_workers=concurrency) as pool:
+        # A bounded window keeps memory flat and the writer's reorder buffer small.
+        pending = {}
+        queue = iter(units)
+        for unit in queue:
+            pending[unit.index] = pool.submit(generator.run, unit)
+            if len(pending) >= 4 * concurrency:
+                break
+        while pending:
+            index = min(pending)
+            yield index, pending.pop(index).result()
+            nxt = next(queue, None)
+            if nxt is not None:
+                pending[nxt.index] = pool.submit(generator.run, nxt)
+
+
+def _check_resumable(config: GenerationConfig, writer: UnitWriter) -> None:
+    """A resumed run must continue the same configuration: compare with the sidecar."""
+    sidecar = config.out.with_name(config.out.name + ".meta.json")
+    identity = config.identity()
+    if config.resume and sidecar.is_file():
+        saved = json.loads(sidecar.read_text())
+        changed = {k: (saved.get(k), v) for k, v in identity.items() if saved.get(k) != v}
+        if changed:
+            raise ValueError(f"cannot resume {config.out}: settings differ from the interrupted run: {changed}")
+    atomic_write_text(sidecar, json.dumps(identity, indent=2) + "\n")
