@@ -21,6 +21,9 @@ def render_state(
     """The decision prompt: request, dialogue status, user profile and conversation so far.
 
     The first user turn (the query itself) is not repeated in the conversation.
+    The text ends with a newline so that a completion appended to it ("Clarify:
+    ...") starts on a token boundary: DPO training and the DPO policy then
+    tokenize the prompt identically.
     """
     if not isinstance(state, State):
         state = State.from_dict(state)
@@ -41,7 +44,7 @@ def render_state(
         lines.append("Conversation so far:")
         lines.extend(f"{t.role.capitalize()}: {t.text if t.text else '(no reply)'}" for t in turns)
     lines.append("Should the assistant Clarify (ask a question) or Execute (deliver the solution)?")
-    return "\n".join(lines)
+    return "\n".join(lines) + "\n"
 
 
 def _persona_line(persona: Persona | Mapping | str | None) -> str:

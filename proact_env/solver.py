@@ -17,7 +17,7 @@ from typing import Callable, NamedTuple
 
 import gymnasium as gym
 
-from proact_env.llm.scripted import ScriptedSyntheticBackbone
+from proact_env.llm.scripted import ScriptedBackbone, ScriptedSyntheticBackbone
 from proact_env.personas import Persona
 from proact_env.reward import RewardConfig, interrupt_cost_from_counts
 from proact_env.simulator import RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
@@ -225,11 +225,14 @@ class SyntheticSolver:
         base = env.unwrapped
         if not isinstance(base.task_source, SyntheticTaskSource):
             raise TypeError("the exact solver needs synthetic tasks (proact_env/Synthetic-v0)")
-        if not isinstance(base.backbone, ScriptedSyntheticBackbone):
+        backbone = base.backbone
+        if isinstance(backbone, ScriptedBackbone):
+            backbone = backbone.writer(SyntheticSpec)
+        if not isinstance(backbone, ScriptedSyntheticBackbone):
             raise TypeError("the exact solver needs the scripted synthetic backbone (the env's default)")
         if not isinstance(base.simulator, RuleBasedSimulator):
             raise TypeError("the exact solver needs the rule-based simulator (the env's default)")
-        return _shared_solver(base.max_turns, base.reward_config, base.simulator.config, base.backbone)
+        return _shared_solver(base.max_turns, base.reward_config, base.simulator.config, backbone)
 
     def model(self, task: Task, persona: Persona) -> EpisodeModel:
         spec = task.payload

@@ -196,7 +196,7 @@ def test_text_observation_renders_the_decision_point():
     assert isinstance(text, str) and info["query"] in text
     assert env.observation_space.contains(text)
     text, *_ = env.step(Action.CLARIFY)
-    assert "Assistant:" in text and text.endswith("Execute (deliver the solution)?")
+    assert "Assistant:" in text and text.endswith("Execute (deliver the solution)?\n")
 
 
 def test_reset_options_pin_task_and_persona():

@@ -137,8 +137,8 @@ class ScriptedBackbone:
     def __init__(self) -> None:
         self._writers: dict[type, Backbone] = {}
 
-    def write(self, request: MessageRequest) -> str:
-        kind = type(request.task.payload)
+    def writer(self, kind: type) -> Backbone:
+        """The scripted writer for tasks whose payload is of class `kind`."""
         writer = self._writers.get(kind)
         if writer is None:
             target = SCRIPTED_WRITERS.get(kind.__name__)
@@ -146,4 +146,7 @@ class ScriptedBackbone:
                 raise TypeError(f"no scripted backbone for {kind.__name__} tasks: pass an LLM backbone")
             module, _, name = target.partition(":")
             writer = self._writers[kind] = getattr(importlib.import_module(module), name)()
-        return writer.write(request)
+        return writer
+
+    def write(self, request: MessageRequest) -> str:
+        return self.writer(type(request.task.payload)).write(request)

@@ -160,7 +160,7 @@ class UnitGenerator:
         self,
         config: GenerationConfig,
         backbone_factory: Callable[[], Backbone] | None = None,
-        continuation: Callable[[], ContinuationPolicy] = ExecuteNext,
+        continuation: Callable[[ProactEnv], ContinuationPolicy] = lambda env: ExecuteNext(),
     ) -> None:
         self.config = config
         self.backbone_factory = backbone_factory
@@ -176,7 +176,7 @@ class UnitGenerator:
                 max_turns=self.config.max_turns,
             )
             self._local.env = env
-            self._local.policy = self.continuation()
+            self._local.policy = self.continuation(env)
         return env
 
     def run(self, unit: WorkUnit) -> list[dict[str, Any]]:
