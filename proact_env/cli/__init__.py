@@ -17,6 +17,8 @@ from proact_env.errors import MissingExtraError, SchemaError
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
     "benchmark": "proact_env.cli.benchmark",
+    "check-llm": "proact_env.cli.check_llm",
+    "make-tiny-model": "proact_env.cli.make_tiny_model",
 }
 
 

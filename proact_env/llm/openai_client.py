@@ -110,6 +110,13 @@ class OpenAIChatClient:
                 self._sleep(self.retry.delay(attempt, retry_after, self._jitter))
         return CallFailure(reason=reason, attempts=self.retry.max_retries + 1)
 
+    def list_models(self) -> list[str]:
+        """Model names the server offers (empty if it cannot list them)."""
+        try:
+            return sorted(m.id for m in self._client.models.list())
+        except Exception:  # noqa: BLE001 - listing is a hint for error messages only
+            return []
+
     def _classify(self, exc: Exception) -> tuple[str, float | None]:
         """(reason, Retry-After) of a transient error; raises `LLMSetupError` for hopeless ones."""
         errors = self._errors
