@@ -72,6 +72,8 @@ class StubOpenAIServer:
         self.faults: deque[str] = deque()
         self.add_faults(faults)
         self.chat_requests = 0
+        self.in_flight = 0
+        self.max_in_flight = 0  # most chat requests being answered at once: checks client-side bounds
         self.request_log: list[tuple[float, str]] = []  # (time received, fault played or "ok")
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((LOOPBACK, port), _handler_for(self))
@@ -101,7 +103,7 @@ class StubOpenAIServer:
 
     def start(self) -> "StubOpenAIServer":
         """Serve in a background thread."""
-        self._thread = threading.Thread(target=self._httpd.serve_forever, name="stub-openai", daemon=True)
+        self._thread = threading.Thread(target=self._httpd.serve_forever, args=(0.05,), name="stub-openai", daemon=True)
         self._thread.start()
         return self
 
@@ -114,6 +116,15 @@ class StubOpenAIServer:
 
     def __exit__(self, *exc: object) -> None:
         self.stop()
+
+    def _enter(self) -> None:
+        with self._lock:
+            self.in_flight += 1
+            self.max_in_flight = max(self.max_in_flight, self.in_flight)
+
+    def _leave(self) -> None:
+        with self._lock:
+            self.in_flight -= 1
 
     def _next_fault(self) -> str:
         with self._lock:
@@ -132,7 +143,7 @@ def _handler_for(server: StubOpenAIServer) -> type[BaseHTTPRequestHandler]:
 
         def do_GET(self) -> None:  # noqa: N802 - http.server naming
             if self.path.rstrip("/").endswith("/stats"):
-                self._json(200, {"chat_requests": server.chat_requests})
+                self._json(200, {"chat_requests": server.chat_requests, "max_in_flight": server.max_in_flight})
             elif self.path.rstrip("/").endswith("/models"):
                 if not self._authorised():
                     return
@@ -148,6 +159,13 @@ def _handler_for(server: StubOpenAIServer) -> type[BaseHTTPRequestHandler]:
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
                 return
             fault = server._next_fault()
+            server._enter()
+            try:
+                self._answer(fault, body)
+            finally:
+                server._leave()
+
+        def _answer(self, fault: str, body: dict[str, Any]) -> None:
             if not self._authorised():
                 return
             model = body.get("model", "")
