@@ -9,10 +9,10 @@ and two writers of one key leave one whole entry. No lock, no index file.
 
 from __future__ import annotations
 
+import contextlib
 import hashlib
 import json
 import os
-import tempfile
 import threading
 from pathlib import Path
 from typing import Any, Mapping, Sequence
@@ -60,6 +60,8 @@ class ResponseCache:
         self.hits = 0
         self.misses = 0
         self._lock = threading.Lock()
+        self._root = str(self.directory)
+        self._made_dirs: set[str] = set()
 
     def path(self, key: str) -> Path:
         return self.directory / key[:2] / f"{key}.json"
@@ -82,23 +84,30 @@ class ResponseCache:
         return entry
 
     def put(self, key: str, completion: Completion) -> None:
-        """Store a completion atomically (write a temporary file, then rename it into place)."""
+        """Store a completion atomically (write a temporary file, then rename it into place).
+
+        The temporary name is unique to this process and thread, so concurrent
+        writers never share one; the rename is atomic on POSIX and Windows.
+        Plain `os` calls: this runs once per completion, on the request threads.
+        """
         if self.mode != "read-write":
             return
-        target = self.path(key)
-        target.parent.mkdir(parents=True, exist_ok=True)
-        record = {
-            "text": completion.text,
-            "prompt_tokens": completion.prompt_tokens,
-            "completion_tokens": completion.completion_tokens,
-        }
-        fd, tmp = tempfile.mkstemp(dir=target.parent, prefix=f".{key[:12]}.", suffix=".tmp")
+        folder = os.path.join(self._root, key[:2])
+        if folder not in self._made_dirs:
+            os.makedirs(folder, exist_ok=True)
+            self._made_dirs.add(folder)
+        data = json.dumps(
+            {"text": completion.text, "prompt_tokens": completion.prompt_tokens, "completion_tokens": completion.completion_tokens},
+            ensure_ascii=False,
+        ).encode("utf-8")
+        tmp = os.path.join(folder, f".{key}.{os.getpid()}.{threading.get_ident()}.tmp")
         try:
-            with os.fdopen(fd, "w", encoding="utf-8") as handle:
-                json.dump(record, handle, ensure_ascii=False)
-            os.replace(tmp, target)
+            with open(tmp, "wb") as handle:
+                handle.write(data)
+            os.replace(tmp, os.path.join(folder, f"{key}.json"))
         except BaseException:
-            Path(tmp).unlink(missing_ok=True)
+            with contextlib.suppress(FileNotFoundError):
+                os.unlink(tmp)
             raise
 
     def _read(self, key: str) -> Completion | None:

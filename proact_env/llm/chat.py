@@ -9,7 +9,7 @@ bad item in a batch of thousands never stops the others.
 from __future__ import annotations
 
 from dataclasses import dataclass
-from typing import NamedTuple, Protocol, Sequence
+from typing import Callable, NamedTuple, Optional, Protocol, Sequence
 
 
 class ChatMessage(NamedTuple):
@@ -62,14 +62,22 @@ class LLMSetupError(RuntimeError):
     """The LLM cannot work at all (no key, key rejected, unknown model): stop instead of failing every item."""
 
 
+#: called with (index in the batch, result) as soon as one item of a batch is done
+ResultCallback = Callable[[int, "Completion | CallFailure"], None]
+
+
 class ChatClient(Protocol):
     """Turns requests into completions for one provider and model.
 
     `complete_many` returns one result per request, in order; it handles its own
-    retries and concurrency and raises only `LLMSetupError`.
+    retries and concurrency and raises only `LLMSetupError`. It calls
+    `on_result` for each item as soon as that item is done (possibly from a
+    worker thread), so callers can store results while others are in flight.
     """
 
     provider: str
     model: str
 
-    def complete_many(self, requests: Sequence[ChatRequest]) -> list[Completion | CallFailure]: ...
+    def complete_many(
+        self, requests: Sequence[ChatRequest], on_result: Optional[ResultCallback] = None
+    ) -> list[Completion | CallFailure]: ...

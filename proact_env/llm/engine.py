@@ -58,9 +58,12 @@ class ChatEngine:
                 results[i] = hit
                 self.tally.add_completion(hit.prompt_tokens, hit.completion_tokens, cached=True)
         if pending:
-            firsts = [indices[0] for indices in pending.values()]
-            fresh = self.client.complete_many([requests[i] for i in firsts])
-            for (key, indices), result in zip(pending.items(), fresh):
+            groups = list(pending.items())
+
+            def record(position: int, result: Completion | CallFailure) -> None:
+                # runs as each item finishes (in the client's worker threads), so
+                # cache writes overlap the requests still in flight
+                key, indices = groups[position]
                 if isinstance(result, Completion):
                     if self.cache is not None:
                         self.cache.put(key, result)
@@ -69,6 +72,8 @@ class ChatEngine:
                     self.tally.add_failure(requests[indices[0]].label, result.reason)
                 for i in indices:
                     results[i] = result
+
+            self.client.complete_many([requests[indices[0]] for _, indices in groups], record)
         return results  # type: ignore[return-value]  # every slot is filled above
 
     def complete(self, request: ChatRequest) -> Completion:

@@ -76,8 +76,15 @@ class StubOpenAIServer:
         self.max_in_flight = 0  # most chat requests being answered at once: checks client-side bounds
         self.request_log: list[tuple[float, str]] = []  # (time received, fault played or "ok")
         self._lock = threading.Lock()
-        self._httpd = ThreadingHTTPServer((LOOPBACK, port), _handler_for(self))
+        self._httpd = ThreadingHTTPServer((LOOPBACK, port), _handler_for(self), bind_and_activate=False)
         self._httpd.daemon_threads = True
+        self._httpd.request_queue_size = 256  # the default backlog of 5 resets bursts of concurrent connects
+        try:
+            self._httpd.server_bind()
+            self._httpd.server_activate()
+        except OSError:
+            self._httpd.server_close()
+            raise
         self._thread: threading.Thread | None = None
 
     @property
@@ -137,6 +144,9 @@ class StubOpenAIServer:
 def _handler_for(server: StubOpenAIServer) -> type[BaseHTTPRequestHandler]:
     class Handler(BaseHTTPRequestHandler):
         protocol_version = "HTTP/1.1"  # keep-alive: one connection serves many requests
+        # Headers and body go out in two writes; with Nagle's algorithm the body
+        # would wait for the client's delayed ACK (~40 ms) on every request.
+        disable_nagle_algorithm = True
 
         def log_message(self, format: str, *args: Any) -> None:  # noqa: A002 - silence per-request logging
             return

@@ -12,7 +12,7 @@ import threading
 from typing import Sequence
 
 from proact_env.errors import require
-from proact_env.llm.chat import CallFailure, ChatRequest, Completion
+from proact_env.llm.chat import CallFailure, ChatRequest, Completion, ResultCallback
 from proact_env.llm.config import LLMConfig
 from proact_env.llm.usage import UsageTally
 
@@ -42,10 +42,15 @@ class TransformersChatClient:
         self.tally = tally
         self._lock = threading.Lock()
 
-    def complete_many(self, requests: Sequence[ChatRequest]) -> list[Completion | CallFailure]:
+    def complete_many(
+        self, requests: Sequence[ChatRequest], on_result: ResultCallback | None = None
+    ) -> list[Completion | CallFailure]:
         results: list[Completion | CallFailure] = []
         for start in range(0, len(requests), self.batch_size):
-            results.extend(self._generate(requests[start : start + self.batch_size]))
+            for result in self._generate(requests[start : start + self.batch_size]):
+                if on_result is not None:
+                    on_result(len(results), result)
+                results.append(result)
         return results
 
     def _generate(self, batch: Sequence[ChatRequest]) -> list[Completion | CallFailure]:
