@@ -12,6 +12,7 @@ import pytest
 from proact_env.cli import check_llm
 from proact_env.cli.llm_args import add_llm_arguments, backbone_from_args, llm_config_from_args
 from proact_env.llm.backbone import LLMBackbone
+from proact_env.llm.chat import ChatMessage, ChatRequest
 from proact_env.llm.stub_server import StubOpenAIServer
 
 REPO = Path(__file__).resolve().parents[1]
@@ -97,6 +98,18 @@ def test_a_model_alone_selects_the_openai_provider_and_flags_pass_through(server
         "openai", 0.0, 32, 7, 3, "replay")
     backbone = backbone_from_args(args)
     assert isinstance(backbone, LLMBackbone) and backbone.engine.cache.mode == "replay"
+
+
+def test_sampling_parameters_reach_the_server_and_a_sample_index_shifts_the_seed(server, tmp_path):
+    args = _parse("--llm_model", "stub-model", "--base_url", server.base_url, "--temperature", "0.3",
+                  "--max_tokens", "40", "--llm_seed", "7", "--cache_dir", str(tmp_path))
+    engine = backbone_from_args(args).engine
+    messages = (ChatMessage("user", "Which format?"),)
+    engine.complete_many([ChatRequest(messages), ChatRequest(messages, sample_index=2)])
+    sent = sorted(server.bodies, key=lambda b: b["seed"])
+    assert [(b["model"], b["temperature"], b["max_tokens"], b["seed"]) for b in sent] == [
+        ("stub-model", 0.3, 40, 7), ("stub-model", 0.3, 40, 9)]
+    assert sent[0]["messages"] == [{"role": "user", "content": "Which format?"}]
 
 
 def test_a_provider_without_model_is_a_clear_error():

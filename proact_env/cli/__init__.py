@@ -13,6 +13,8 @@ import sys
 from typing import Sequence
 
 from proact_env.errors import MissingExtraError, SchemaError
+from proact_env.llm.cache import CacheMissError
+from proact_env.llm.chat import LLMSetupError
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
@@ -38,7 +40,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError) as exc:
+    except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError,
+            LLMSetupError, CacheMissError) as exc:
         print(f"proact {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

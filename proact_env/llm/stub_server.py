@@ -75,6 +75,7 @@ class StubOpenAIServer:
         self.in_flight = 0
         self.max_in_flight = 0  # most chat requests being answered at once: checks client-side bounds
         self.request_log: list[tuple[float, str]] = []  # (time received, fault played or "ok")
+        self.bodies: list[dict[str, Any]] = []  # every chat request body, in order received
         self._lock = threading.Lock()
         self._httpd = ThreadingHTTPServer((LOOPBACK, port), _handler_for(self), bind_and_activate=False)
         self._httpd.daemon_threads = True
@@ -133,9 +134,10 @@ class StubOpenAIServer:
         with self._lock:
             self.in_flight -= 1
 
-    def _next_fault(self) -> str:
+    def _next_fault(self, body: dict[str, Any]) -> str:
         with self._lock:
             self.chat_requests += 1
+            self.bodies.append(body)
             fault = self.faults.popleft() if self.faults else "ok"
             self.request_log.append((time.monotonic(), fault))
             return fault
@@ -168,7 +170,7 @@ def _handler_for(server: StubOpenAIServer) -> type[BaseHTTPRequestHandler]:
             if not self.path.rstrip("/").endswith("/chat/completions"):
                 self._json(404, {"error": {"message": f"no route {self.path}"}})
                 return
-            fault = server._next_fault()
+            fault = server._next_fault(body)
             server._enter()
             try:
                 self._answer(fault, body)
