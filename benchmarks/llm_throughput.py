@@ -14,6 +14,8 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
+import resource
 import subprocess
 import sys
 import tempfile
@@ -45,11 +47,17 @@ def server_count(base_url: str) -> int:
         return json.load(response)["chat_requests"]
 
 
-def timed_run(engine, requests) -> tuple[float, int]:
-    start = time.perf_counter()
+def cpu_seconds() -> float:
+    usage = resource.getrusage(resource.RUSAGE_SELF)
+    return usage.ru_utime + usage.ru_stime
+
+
+def timed_run(engine, requests) -> tuple[float, float, int]:
+    """(wall seconds, this process's CPU seconds, completions) of one batch."""
+    cpu, start = cpu_seconds(), time.perf_counter()
     results = engine.complete_many(requests)
     elapsed = time.perf_counter() - start
-    return elapsed, sum(isinstance(r, Completion) for r in results)
+    return elapsed, cpu_seconds() - cpu, sum(isinstance(r, Completion) for r in results)
 
 
 def measure_once(base_url: str, args: argparse.Namespace) -> dict:
@@ -59,9 +67,9 @@ def measure_once(base_url: str, args: argparse.Namespace) -> dict:
                            concurrency=args.concurrency, max_tokens=32)
         requests = [ChatRequest((ChatMessage("user", f"Benchmark request {i}: which format?"),)) for i in range(args.requests)]
         before = server_count(base_url)
-        cold, ok = timed_run(build_engine(config), requests)
+        cold, cpu, ok = timed_run(build_engine(config), requests)
         sent = server_count(base_url) - before
-        warm, ok_cached = timed_run(build_engine(config), requests)
+        warm, _, ok_cached = timed_run(build_engine(config), requests)
         resent = server_count(base_url) - before - sent
     achieved = args.requests / cold
     return {
@@ -70,6 +78,7 @@ def measure_once(base_url: str, args: argparse.Namespace) -> dict:
         "wall_s": round(cold, 3),
         "requests_per_s": round(achieved, 1),
         "share_of_ideal": round(achieved / (args.concurrency / args.delay), 3),
+        "client_cpu_ms_per_request": round(1000 * cpu / args.requests, 3),
         "cached_rerun_wall_s": round(warm, 3),
         "cached_rerun_completed": ok_cached,
         "cached_rerun_server_requests": resent,
@@ -84,6 +93,7 @@ def main(argv: list[str] | None = None) -> dict:
     parser.add_argument("--repeats", type=int, default=3, help="measurements; the median is reported (default: %(default)s)")
     args = parser.parse_args(argv)
 
+    load_before = os.getloadavg()[0]
     process, base_url = start_server(args.delay)
     try:
         # warm-up: the client's lazy imports, the server's connection threads
@@ -101,6 +111,9 @@ def main(argv: list[str] | None = None) -> dict:
         "concurrency": args.concurrency,
         "server_delay_s": args.delay,
         "ideal_requests_per_s": round(args.concurrency / args.delay, 1),
+        # the client's CPU bounds throughput on a small machine: other load matters
+        "cpu_count": os.cpu_count(),
+        "load_average_1min_before": round(load_before, 2),
         "median": median,
         "runs": runs,
     }

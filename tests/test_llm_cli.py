@@ -126,3 +126,12 @@ def test_import_proact_env_loads_no_llm_library():
     out = subprocess.run([sys.executable, "-c", code], capture_output=True, text=True, check=True,
                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"})
     assert out.stdout.strip() == "[]"
+
+
+def test_the_llm_package_exports_its_classes_on_first_use():
+    import proact_env.llm as llm
+
+    assert llm.LLMBackbone is LLMBackbone
+    assert {"LLMConfig", "ResponseCache", "LLMCallFailed", "build_tiny_model"} <= set(llm.__all__)
+    with pytest.raises(AttributeError, match="no attribute 'Nope'"):
+        llm.Nope

@@ -112,7 +112,8 @@ class ResponseCache:
 
     def _read(self, key: str) -> Completion | None:
         try:
-            record = json.loads(self.path(key).read_text(encoding="utf-8"))
+            with open(os.path.join(self._root, key[:2], f"{key}.json"), "rb") as handle:
+                record = json.loads(handle.read())
             return Completion(
                 text=str(record["text"]),
                 prompt_tokens=int(record.get("prompt_tokens", 0)),
