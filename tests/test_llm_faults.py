@@ -126,3 +126,20 @@ def test_no_key_for_the_openai_api_is_a_setup_error(tmp_path, monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(LLMSetupError, match="OPENAI_API_KEY is not set"):
         build_engine(openai_config(None, tmp_path))
+
+
+def test_a_failed_turn_leaves_the_episode_untouched_so_the_run_can_go_on(server, tmp_path):
+    from proact_env import ProactEnv
+    from proact_env.llm.backbone import LLMBackbone
+
+    backbone = LLMBackbone(build_engine(openai_config(server.base_url, tmp_path, max_retries=1)))
+    env = ProactEnv(domain="coding", backbone=backbone)
+    env.reset(seed=0)
+    before = env.episode.turn, list(env.episode.transcript), env.episode.patience_left
+    server.add_faults(["500", "500"])
+    with pytest.raises(LLMCallFailed, match="after 2 attempt"):
+        env.step("Clarify")
+    assert (env.episode.turn, env.episode.transcript, env.episode.patience_left) == before
+    _, _, _, _, info = env.step("Clarify")
+    assert info["assistant_msg"].startswith("Stub answer") and env.episode.turn == 1
+    assert "1 item(s) FAILED" in backbone.summary()
