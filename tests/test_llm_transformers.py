@@ -23,6 +23,7 @@ from llm_helpers import openai_config
 from proact_env import ProactEnv
 from proact_env.cli import check_llm, make_tiny_model
 from proact_env.llm.backbone import LLMBackbone
+from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest, Completion
 from proact_env.llm.config import LLMConfig
 
 pytestmark = pytest.mark.slow
@@ -88,6 +89,18 @@ def test_local_transformers_backbone_generates_in_batches_deterministically(tiny
     assert uncached.write_many(requests) == texts  # same config, same batches: same text
     rerun = LLMBackbone.from_config(config)
     assert rerun.write_many(requests) == texts and rerun.engine.tally.requests == 0
+
+
+def test_a_prompt_the_model_cannot_take_fails_alone_and_the_batch_goes_on(tiny_model, tmp_path):
+    config = LLMConfig(provider="transformers", model=str(tiny_model), temperature=0.0, max_tokens=8,
+                       batch_size=2, cache_dir=str(tmp_path), device="cpu")
+    backbone = LLMBackbone.from_config(config)
+    requests = _decision_points(1)[:1]
+    too_long = ChatRequest((ChatMessage("user", "word " * 5000),), label="too long")  # past max_positions
+    results = backbone.engine.complete_many([too_long, backbone.chat_request(requests[0])])
+    assert results[0] == CallFailure("prompt too long: 5010 tokens + 8 new > the model's 4096")
+    assert isinstance(results[1], Completion)
+    assert "1 x prompt too long" in backbone.summary()
 
 
 def _free_port() -> int:

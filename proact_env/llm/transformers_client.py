@@ -54,31 +54,47 @@ class TransformersChatClient:
         return results
 
     def _generate(self, batch: Sequence[ChatRequest]) -> list[Completion | CallFailure]:
+        """One generation batch; prompts the model cannot take fail alone, a failed batch fails its items."""
         torch = self._torch
-        prompts = [
-            self.tokenizer.apply_chat_template(r.message_dicts(), add_generation_prompt=True, tokenize=False)
+        encoded = [
+            self.tokenizer(
+                self.tokenizer.apply_chat_template(r.message_dicts(), add_generation_prompt=True, tokenize=False),
+                add_special_tokens=False,
+            )["input_ids"]
             for r in batch
         ]
-        inputs = self.tokenizer(prompts, return_tensors="pt", padding=True, add_special_tokens=False).to(self.device)
+        results: list[Completion | CallFailure | None] = [None] * len(batch)
+        limit = getattr(self.lm.config, "max_position_embeddings", None)
+        for i, ids in enumerate(encoded):
+            if limit is not None and len(ids) + self.max_tokens > limit:
+                results[i] = CallFailure(f"prompt too long: {len(ids)} tokens + {self.max_tokens} new > the model's {limit}")
+        todo = [i for i, r in enumerate(results) if r is None]
+        if not todo:
+            return results  # type: ignore[return-value]
+        inputs = self.tokenizer.pad({"input_ids": [encoded[i] for i in todo]}, return_tensors="pt").to(self.device)
         sampling = {"do_sample": True, "temperature": self.temperature} if self.temperature > 0 else {"do_sample": False}
         with self._lock, torch.no_grad():
             self.tally.add_attempt(retry=False)
             if self.seed is not None:
                 torch.manual_seed(self.seed + batch[0].sample_index)
-            output = self.lm.generate(
-                **inputs, max_new_tokens=self.max_tokens, pad_token_id=self.tokenizer.pad_token_id, **sampling
-            )
-        new_tokens = output[:, inputs["input_ids"].shape[1] :]
+            try:
+                output = self.lm.generate(
+                    **inputs, max_new_tokens=self.max_tokens, pad_token_id=self.tokenizer.pad_token_id, **sampling
+                )
+            except (RuntimeError, ValueError) as exc:  # out of memory, a model-specific limit...
+                failure = CallFailure(f"generation failed: {type(exc).__name__}: {str(exc)[:200]}")
+                return [failure if r is None else r for r in results]
         special = set(self.tokenizer.all_special_ids)
-        results: list[Completion | CallFailure] = []
-        for row, prompt_mask in zip(new_tokens.tolist(), inputs["attention_mask"].tolist()):
+        new_tokens = output[:, inputs["input_ids"].shape[1] :].tolist()
+        for i, row in zip(todo, new_tokens):
             generated = [t for t in row if t not in special]
             text = self.tokenizer.decode(generated, skip_special_tokens=True)
-            if not text.strip():
-                results.append(CallFailure("empty completion (the model produced no text)"))
-                continue
-            results.append(Completion(text=text, prompt_tokens=sum(prompt_mask), completion_tokens=len(generated)))
-        return results
+            results[i] = (
+                Completion(text=text, prompt_tokens=len(encoded[i]), completion_tokens=len(generated))
+                if text.strip()
+                else CallFailure("empty completion (the model produced no text)")
+            )
+        return results  # type: ignore[return-value]
 
 
 def _pick_device(torch, requested: str) -> str:

@@ -53,7 +53,7 @@ def make_simulator(spec: str | Mapping[str, Any] | UserSimulator | None) -> User
     """
     if spec is None or spec == "rules":
         return RuleBasedSimulator()
-    if isinstance(spec, str) or isinstance(spec, Mapping):
+    if isinstance(spec, (str, Mapping)):
         options = {"kind": spec} if isinstance(spec, str) else dict(spec)
         kind = options.pop("kind", "llm")
         if kind not in SIMULATOR_KINDS:
