@@ -39,6 +39,12 @@ def test_check_llm_ok(server, capsys):
     assert out.startswith(f"OK: model 'stub-model' at {server.base_url} answered") and server.chat_requests == 1
 
 
+def test_check_llm_accepts_an_empty_answer_since_the_setup_works(server, capsys):
+    server.add_faults(["empty"])
+    assert _check("--llm_model", "stub-model", "--base_url", server.base_url) == 0
+    assert "answered with an empty completion" in capsys.readouterr().out
+
+
 def test_check_llm_without_a_key(monkeypatch, capsys):
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)

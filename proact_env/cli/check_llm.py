@@ -24,7 +24,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         f"Without --llm_model it checks {DEFAULT_MODEL} on the OpenAI API (or --base_url).",
     )
     add_llm_arguments(parser)
-    parser.set_defaults(func=run, request_timeout=20.0, max_retries=1, max_tokens=8, temperature=0.0)
+    parser.set_defaults(func=run, request_timeout=20.0, max_retries=1, max_tokens=16, temperature=0.0)
 
 
 def run(args: argparse.Namespace) -> int:
@@ -62,6 +62,10 @@ def run(args: argparse.Namespace) -> int:
             f"({result.prompt_tokens} prompt + {result.completion_tokens} completion tokens)"
         )
         return 0
+    if result.reason.startswith("empty completion"):  # key, URL and model work; the model said nothing
+        print(f"OK: model {config.model!r} at {client.base_url or where} answered with an {result.reason}; "
+              "the setup works (a reasoning model may need a larger --max_tokens)")
+        return 0
     print(f"FAILED: {explain(result.reason, client.base_url or where, config.request_timeout)}", file=sys.stderr)
     return 1
 
@@ -76,6 +80,4 @@ def explain(reason: str, where: str, timeout: float) -> str:
         return f"rate limited by {where} ({reason}). Wait, or check the quota of the key."
     if reason.startswith("HTTP 5"):
         return f"{where} had a server error ({reason}). Check the server's log."
-    if reason.startswith("empty completion"):
-        return f"{where} answered, but with an empty completion ({reason}); the model works but said nothing."
     return f"{where}: {reason}"
