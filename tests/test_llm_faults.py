@@ -13,6 +13,7 @@ import threading
 import pytest
 
 from llm_helpers import openai_config
+from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest, Completion, LLMCallFailed, LLMSetupError
 from proact_env.llm.factory import build_engine
 from proact_env.llm.stub_server import StubOpenAIServer
@@ -143,3 +144,15 @@ def test_a_failed_turn_leaves_the_episode_untouched_so_the_run_can_go_on(server,
     _, _, _, _, info = env.step("Clarify")
     assert info["assistant_msg"].startswith("Stub answer") and env.episode.turn == 1
     assert "1 item(s) FAILED" in backbone.summary()
+
+
+def test_replay_needs_no_key_no_server_and_no_model(server, tmp_path, monkeypatch):
+    build_engine(openai_config(server.base_url, tmp_path)).complete(_request("cached question"))
+    monkeypatch.delenv("OPENAI_API_KEY", raising=False)
+    monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
+    replay = build_engine(openai_config(None, tmp_path, cache_mode="replay"))
+    assert replay.complete(_request("cached question")).cached
+    local = build_engine(openai_config(None, tmp_path, cache_mode="replay", provider="transformers", model="/no/such/model"))
+    with pytest.raises(CacheMissError, match="replay-only"):
+        local.complete(_request("never asked"))
+    assert server.chat_requests == 1

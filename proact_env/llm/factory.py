@@ -2,8 +2,11 @@
 
 from __future__ import annotations
 
-from proact_env.llm.cache import ResponseCache
-from proact_env.llm.chat import ChatClient
+from dataclasses import dataclass
+from typing import Sequence
+
+from proact_env.llm.cache import CacheMissError, ResponseCache
+from proact_env.llm.chat import ChatClient, ChatRequest, ResultCallback
 from proact_env.llm.config import LLMConfig
 from proact_env.llm.engine import ChatEngine
 from proact_env.llm.usage import UsageTally, price_for
@@ -22,6 +25,21 @@ def build_client(config: LLMConfig, tally: UsageTally) -> ChatClient:
     raise ValueError(f"provider {config.provider!r} has no chat client (the scripted backbone needs none)")
 
 
+@dataclass(frozen=True)
+class ReplayOnlyClient:
+    """Stands in for the model in replay mode, where every answer must come from the cache.
+
+    So a replay needs no key, no server and no model weights (CI, reproducible
+    benchmarks); the engine raises `CacheMissError` before a miss could get here.
+    """
+
+    provider: str
+    model: str
+
+    def complete_many(self, requests: Sequence[ChatRequest], on_result: ResultCallback | None = None) -> list:
+        raise CacheMissError(f"replay-only mode: {len(requests)} request(s) not in the cache")
+
+
 def build_engine(config: LLMConfig) -> ChatEngine:
     """A cached, tallied chat engine for `config` (provider openai or transformers)."""
     tally = UsageTally(
@@ -29,6 +47,9 @@ def build_engine(config: LLMConfig) -> ChatEngine:
         model=str(config.model),
         price=price_for(config.provider, str(config.model), config.price_input, config.price_output),
     )
-    client = build_client(config, tally)
+    if config.cache_mode == "replay":
+        client: ChatClient = ReplayOnlyClient(config.provider, str(config.model))
+    else:
+        client = build_client(config, tally)
     cache = None if config.cache_mode == "off" else ResponseCache(config.resolved_cache_dir, config.cache_mode)
     return ChatEngine(client, config.sampling(), cache, tally)
