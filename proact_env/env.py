@@ -17,7 +17,7 @@ from proact_env.observation import build_observation, feature_names, observation
 from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
 from proact_env.reward import RewardConfig, interrupt_cost
 from proact_env.rng import pick
-from proact_env.simulator import DialogueContext, RuleBasedSimulator, UserSimulator
+from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
 from proact_env.tasks import TaskSource
 from proact_env.tasks.synthetic import SyntheticTaskSource
 from proact_env.types import Action, State, Task, TaskScore, Turn
@@ -157,7 +157,9 @@ class ProactEnv(gym.Env):
       the `optimal` policy is an oracle upper bound.
     - `reward`: a `RewardConfig` or a dict of its fields.
     - `backbone`: writes the messages; default: the task source's scripted backbone.
-    - `simulator`: the simulated user; default: `RuleBasedSimulator()`.
+    - `simulator`: the simulated user: ``"rules"`` (default, `RuleBasedSimulator()`),
+      ``"llm"`` (an LLM plays the user), a dict ``{"kind": "llm", **LLMConfig fields}``,
+      or any `UserSimulator` (`proact_env.simulator.make_simulator`).
     - `render_mode`: None or ``"ansi"`` (the transcript as text).
 
     `reset(options=...)` accepts `task` (a `Task`) and `persona` (as above) to
@@ -181,7 +183,7 @@ class ProactEnv(gym.Env):
         observe_persona: bool = True,
         reward: RewardConfig | Mapping[str, float] | None = None,
         backbone: Backbone | None = None,
-        simulator: UserSimulator | None = None,
+        simulator: UserSimulator | str | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
     ) -> None:
         if isinstance(max_turns, bool) or not isinstance(max_turns, (int, np.integer)) or max_turns < 1:
@@ -194,7 +196,7 @@ class ProactEnv(gym.Env):
         self.observe_persona = bool(observe_persona)
         self.reward_config = _reward_config(reward)
         self.backbone: Backbone = backbone if backbone is not None else _default_backbone(self.task_source)
-        self.simulator: UserSimulator = simulator if simulator is not None else RuleBasedSimulator()
+        self.simulator: UserSimulator = make_simulator(simulator)
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(2)
         self.observation_space = observation_space(self.observe_persona)
@@ -295,6 +297,7 @@ class ProactEnv(gym.Env):
                 score=task_score,
                 last_score=ep.last_score,
                 success_threshold=self.reward_config.success_threshold,
+                transcript=ep.transcript,
             ),
             rng=ep.sim_rng,
         )

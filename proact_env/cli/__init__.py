@@ -13,6 +13,8 @@ import sys
 from typing import Sequence
 
 from proact_env.errors import MissingExtraError, SchemaError
+from proact_env.llm.cache import CacheMissError
+from proact_env.llm.chat import LLMSetupError
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
@@ -20,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "rewards": "proact_env.cli.rewards",
     "benchmark": "proact_env.cli.benchmark",
     "plot": "proact_env.cli.plot",
+    "check-llm": "proact_env.cli.check_llm",
+    "make-tiny-model": "proact_env.cli.make_tiny_model",
 }
 
 
@@ -39,7 +43,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError) as exc:
+    except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError,
+            LLMSetupError, CacheMissError) as exc:
         print(f"proact {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

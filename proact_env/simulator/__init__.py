@@ -1,9 +1,13 @@
-"""Simulated users: the `UserSimulator` interface and the rule-based simulator."""
+"""Simulated users: the `UserSimulator` interface, the rule-based simulator and `make_simulator`.
+
+The LLM user simulator (`proact_env.simulator.llm_user`) is imported only when
+asked for, so the core stays free of LLM clients.
+"""
 
 from __future__ import annotations
 
 import random
-from typing import Protocol
+from typing import Any, Mapping, Protocol
 
 from proact_env.personas import Persona
 from proact_env.simulator.rules import (
@@ -31,12 +35,53 @@ class UserSimulator(Protocol):
     ) -> Reaction: ...
 
 
+SIMULATOR_KINDS = ("rules", "llm")
+#: The LLM user's defaults for `simulator="llm"`: a cheap hosted model (or the
+#: server in $OPENAI_BASE_URL), room for the JSON answer.
+DEFAULT_LLM_USER = {"provider": "openai", "model": "gpt-4o-mini", "max_tokens": 256}
+
+
+def make_simulator(spec: str | Mapping[str, Any] | UserSimulator | None) -> UserSimulator:
+    """A simulator from a name, a config mapping or an instance.
+
+    - None or ``"rules"``: `RuleBasedSimulator()`.
+    - ``"llm"``: `LLMUserSimulator` with `DEFAULT_LLM_USER` (key in $OPENAI_API_KEY).
+    - ``{"kind": "llm", **LLMConfig fields}``: an LLM user with that config, e.g.
+      ``{"kind": "llm", "model": "qwen2.5", "base_url": "http://127.0.0.1:8000/v1"}``
+      (works in `gymnasium.make` kwargs); ``{"kind": "rules"}`` is the rule-based one.
+    - anything with a `react` method is used as it is.
+    """
+    if spec is None or spec == "rules":
+        return RuleBasedSimulator()
+    if isinstance(spec, (str, Mapping)):
+        options = {"kind": spec} if isinstance(spec, str) else dict(spec)
+        kind = options.pop("kind", "llm")
+        if kind not in SIMULATOR_KINDS:
+            raise ValueError(f"unknown simulator {kind!r}: choose one of {', '.join(SIMULATOR_KINDS)}")
+        if kind == "rules":
+            if options:
+                raise ValueError(f"the rule-based simulator takes no options, got {sorted(options)}")
+            return RuleBasedSimulator()
+        from proact_env.llm.config import LLMConfig
+        from proact_env.simulator.llm_user import LLMUserSimulator
+
+        unknown = sorted(set(options) - set(LLMConfig.field_names()))
+        if unknown:
+            raise ValueError(f"unknown LLM simulator option(s) {unknown}: LLMConfig has {', '.join(LLMConfig.field_names())}")
+        return LLMUserSimulator.from_config(LLMConfig(**{**DEFAULT_LLM_USER, **options}))
+    if callable(getattr(spec, "react", None)):
+        return spec
+    raise ValueError(f"simulator must be 'rules', 'llm', a config mapping or a UserSimulator, got {type(spec).__name__}")
+
+
 __all__ = [
     "DialogueContext",
     "ReactionProbs",
     "RuleBasedSimulator",
+    "SIMULATOR_KINDS",
     "SimulatorConfig",
     "UserSimulator",
     "clarify_reaction_probs",
     "infer_action",
+    "make_simulator",
 ]

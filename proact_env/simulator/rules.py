@@ -9,11 +9,12 @@ from __future__ import annotations
 
 import random
 from dataclasses import dataclass, field
+from typing import Sequence
 
 from proact_env.personas import Persona
 from proact_env.text import question_sentences, words_of
 from proact_env.simulator.phrases import say, style_of
-from proact_env.types import Action, HiddenFact, Reaction, ReactionMeta, Task, TaskScore
+from proact_env.types import Action, HiddenFact, Reaction, ReactionMeta, Task, TaskScore, Turn
 
 
 @dataclass(frozen=True, slots=True)
@@ -91,6 +92,9 @@ class DialogueContext:
             checker computes it, the simulator only reacts to it.
         last_score: R_task of the latest earlier solution (0 if none).
         success_threshold: the score at which the user accepts a solution.
+        transcript: the conversation before this assistant turn (the env's
+            live list: read it, never modify it). The rule-based user ignores
+            it; an LLM user needs it to remember what was said.
     """
 
     task: Task
@@ -102,6 +106,7 @@ class DialogueContext:
     score: TaskScore | None = None
     last_score: float = 0.0
     success_threshold: float = 1.0
+    transcript: Sequence[Turn] = ()
 
 
 @dataclass

@@ -1,0 +1,215 @@
+"""A simulated user played by an LLM, with the same `Reaction` contract as the rule-based one.
+
+The model gets the persona, the hidden facts (which ones it already told), the
+conversation rendered by `render_state`, the assistant's latest message and,
+for a solution, how well it scored; it answers in JSON that is validated field
+by field. An answer that is not valid JSON of that shape, or a request that
+failed after its retries, falls back to the rule-based simulator's reaction to
+the same turn, and is counted (`stats`), so a flaky or weak model degrades a
+run instead of stopping it.
+
+The bookkeeping stays in code, not in the model's hands: a rejection spends one
+patience point, the user gives up at zero, and only facts of this task that
+were not yet revealed can be revealed.
+"""
+
+from __future__ import annotations
+
+import json
+import random
+import re
+import threading
+from dataclasses import dataclass, field
+
+from prompts import load_template
+from proact_env.llm.chat import ChatMessage, ChatRequest, LLMCallFailed
+from proact_env.llm.config import LLMConfig
+from proact_env.llm.engine import ChatEngine
+from proact_env.personas import Persona
+from proact_env.render import render_state
+from proact_env.simulator.rules import DialogueContext, RuleBasedSimulator
+from proact_env.types import Action, Reaction, ReactionMeta
+
+_BOOL_FIELDS = ("answered_clarification", "reject_signal", "silence", "off_topic")
+_FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
+
+
+class MalformedAnswer(ValueError):
+    """The model's answer is not the JSON object the simulator prompt asks for."""
+
+
+@dataclass(frozen=True, slots=True)
+class UserAnswer:
+    """A validated answer of the LLM user."""
+
+    reply: str
+    answered_clarification: bool
+    reject_signal: bool
+    silence: bool
+    off_topic: bool
+    satisfaction: float
+    revealed: tuple[str, ...] = ()
+
+
+def parse_user_answer(text: str, hidden_keys: frozenset[str]) -> UserAnswer:
+    """Validate the model's JSON answer; `MalformedAnswer` says what is wrong.
+
+    A code fence around the object and text before or after it are tolerated;
+    wrong types, a satisfaction outside [0, 1] and unknown fact keys are not.
+    """
+    body = _FENCE.sub("", text.strip())
+    start, end = body.find("{"), body.rfind("}")
+    if start < 0 or end < start:
+        raise MalformedAnswer("no JSON object in the answer")
+    try:
+        record = json.loads(body[start : end + 1])
+    except json.JSONDecodeError as exc:
+        raise MalformedAnswer(f"invalid JSON: {exc.msg}") from None
+    if not isinstance(record, dict):
+        raise MalformedAnswer("the answer is not a JSON object")
+    reply = record.get("reply")
+    if not isinstance(reply, str):
+        raise MalformedAnswer("'reply' must be a string")
+    flags = {}
+    for name in _BOOL_FIELDS:
+        if not isinstance(record.get(name), bool):
+            raise MalformedAnswer(f"{name!r} must be true or false")
+        flags[name] = record[name]
+    satisfaction = record.get("satisfaction")
+    if isinstance(satisfaction, bool) or not isinstance(satisfaction, (int, float)) or not 0.0 <= satisfaction <= 1.0:
+        raise MalformedAnswer("'satisfaction' must be a number in [0, 1]")
+    revealed = record.get("revealed", [])
+    if not isinstance(revealed, list) or not all(isinstance(k, str) for k in revealed):
+        raise MalformedAnswer("'revealed' must be a list of fact keys")
+    unknown = sorted(set(revealed) - hidden_keys)
+    if unknown:
+        raise MalformedAnswer(f"'revealed' names unknown fact(s) {unknown}")
+    if flags["silence"]:
+        reply = ""
+    elif not reply.strip():
+        raise MalformedAnswer("empty 'reply' without 'silence'")
+    return UserAnswer(reply=reply.strip(), satisfaction=float(satisfaction), revealed=tuple(dict.fromkeys(revealed)), **flags)
+
+
+def simulator_messages(assistant_msg: str, persona: Persona, context: DialogueContext) -> tuple[ChatMessage, ...]:
+    """The user-simulator prompt for one reaction (`prompts/user_simulator.txt`)."""
+    task = context.task
+    turn = sum(1 for t in context.transcript if t.role == "assistant")
+    state = task.state(turn, int(context.prev_reject), context.revealed)
+    facts = "\n".join(
+        f"- {fact.key}: {fact.answer}{' (you already told the assistant)' if fact.key in context.revealed else ''}"
+        for fact in task.hidden
+    ) or "(none: you said everything that matters)"
+    action = context.action.label if context.action is not None else "Clarify or Execute"
+    text = load_template("user_simulator").render(
+        persona=_describe(persona),
+        hidden_facts=facts,
+        state=render_state(state, None, context.transcript),
+        action=action,
+        assistant_msg=assistant_msg,
+        outcome=_outcome(context),
+    )
+    return (ChatMessage("user", text),)
+
+
+def _describe(persona: Persona) -> str:
+    return (
+        f"{persona.name.replace('_', ' ')}: {persona.patience} patience, {persona.expertise} expertise; "
+        f"you accept about {persona.question_tolerance} question(s) in the whole conversation and "
+        f"messages of up to {persona.long_turn_tolerance} words. {persona.description}"
+    ).strip()
+
+
+def _outcome(context: DialogueContext) -> str:
+    if context.action is not Action.EXECUTE or context.score is None:
+        return ""
+    score = context.score
+    verdict = "it does what you need" if score.score >= context.success_threshold else "it is not what you need yet"
+    return f"\nYou checked this solution: it meets {score.passed} of {score.total} of your requirements, so {verdict}.\n"
+
+
+@dataclass
+class SimulatorStats:
+    """How the LLM user's reactions were obtained."""
+
+    llm: int = 0
+    malformed: int = 0
+    failed: int = 0
+    reasons: dict[str, int] = field(default_factory=dict)
+
+    def summary(self) -> str:
+        total = self.llm + self.malformed + self.failed
+        text = (
+            f"LLM user: {total} reaction(s): {self.llm} from the model, "
+            f"{self.malformed} malformed and {self.failed} failed -> rule-based fallback"
+        )
+        if self.reasons:
+            text += "; " + ", ".join(f"{n} x {reason}" for reason, n in sorted(self.reasons.items(), key=lambda kv: -kv[1]))
+        return text
+
+
+class LLMUserSimulator:
+    """Plays the user with an LLM; falls back to `fallback` (rule-based) when the answer is unusable.
+
+    Arguments:
+        engine: the cached, tallied chat engine (`from_config` builds one).
+        fallback: the simulator used for malformed or failed answers. Default `RuleBasedSimulator()`.
+    """
+
+    def __init__(self, engine: ChatEngine, fallback: RuleBasedSimulator | None = None) -> None:
+        self.engine = engine
+        self.fallback = fallback if fallback is not None else RuleBasedSimulator()
+        self.stats = SimulatorStats()
+        self._stats_lock = threading.Lock()  # envs in several threads may share one simulator
+
+    @classmethod
+    def from_config(cls, config: LLMConfig) -> "LLMUserSimulator":
+        from proact_env.llm.factory import build_engine
+
+        return cls(build_engine(config))
+
+    def react(
+        self,
+        user_msg: str,
+        assistant_msg: str,
+        persona: Persona,
+        *,
+        context: DialogueContext,
+        rng: random.Random,
+    ) -> Reaction:
+        request = ChatRequest(simulator_messages(assistant_msg, persona, context), label=f"{context.task.id} user reaction")
+        try:
+            text = self.engine.complete(request).text
+            answer = parse_user_answer(text, frozenset(f.key for f in context.task.hidden))
+        except LLMCallFailed as exc:
+            self._count_fallback("failed", exc.failure.reason)
+            return self.fallback.react(user_msg, assistant_msg, persona, context=context, rng=rng)
+        except MalformedAnswer as exc:
+            self._count_fallback("malformed", str(exc))
+            return self.fallback.react(user_msg, assistant_msg, persona, context=context, rng=rng)
+        with self._stats_lock:
+            self.stats.llm += 1
+        return to_reaction(answer, persona, context)
+
+    def _count_fallback(self, kind: str, reason: str) -> None:
+        with self._stats_lock:
+            setattr(self.stats, kind, getattr(self.stats, kind) + 1)
+            self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
+
+    def summary(self) -> str:
+        return f"{self.stats.summary()}\n{self.engine.summary()}"
+
+
+def to_reaction(answer: UserAnswer, persona: Persona, context: DialogueContext) -> Reaction:
+    """The env's `Reaction` from a validated answer: patience and giving up are computed, not trusted."""
+    patience = context.patience_left - int(answer.reject_signal)
+    gave_up = patience <= 0
+    revealed = tuple(k for k in answer.revealed if k not in context.revealed)
+    meta = ReactionMeta(
+        answered_clarification=answer.answered_clarification,
+        reject_signal=answer.reject_signal,
+        silence=answer.silence,
+        off_topic_flag=answer.off_topic,
+        satisfaction=0.0 if gave_up else round(answer.satisfaction, 6),
+    )
+    return Reaction(user_reply=answer.reply, meta=meta, revealed=revealed, gave_up=gave_up, patience_left=patience)
