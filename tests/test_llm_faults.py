@@ -12,7 +12,7 @@ import threading
 
 import pytest
 
-from llm_helpers import openai_config
+from tests.llm_helpers import openai_config
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest, Completion, LLMCallFailed, LLMSetupError
 from proact_env.llm.factory import build_engine

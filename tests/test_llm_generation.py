@@ -14,7 +14,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_helpers import scripted_model
+from tests.llm_helpers import scripted_model
 from proact_env.llm.stub_server import StubOpenAIServer
 
 TESTS = Path(__file__).resolve().parent

@@ -7,7 +7,7 @@ import random
 
 import pytest
 
-from llm_helpers import openai_config, scripted_model
+from tests.llm_helpers import openai_config, scripted_model
 from proact_env import ProactEnv, RuleBasedSimulator, get_preset
 from proact_env.llm.factory import build_engine
 from proact_env.llm.stub_server import StubOpenAIServer

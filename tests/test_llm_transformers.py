@@ -19,7 +19,7 @@ from pathlib import Path
 
 import pytest
 
-from llm_helpers import openai_config
+from tests.llm_helpers import openai_config
 from proact_env import ProactEnv
 from proact_env.cli import check_llm, make_tiny_model
 from proact_env.llm.backbone import LLMBackbone
