@@ -268,19 +268,18 @@ class ProactEnv(gym.Env):
             raise ValueError(f"{exc} (action space: {self.action_space})") from None
 
         decision_state = ep.current_state
-        message = self.backbone.write(
-            MessageRequest(
-                action=action,
-                task=ep.task,
-                transcript=ep.transcript,
-                revealed=ep.revealed,
-                persona=ep.persona,
-                dialogue_turn=ep.turn,
-                prev_reject=ep.prev_reject,
-                rng=ep.backbone_rng,
-                sample_index=self._next_sample,
-            )
+        request = MessageRequest(
+            action=action,
+            task=ep.task,
+            transcript=ep.transcript,
+            revealed=ep.revealed,
+            persona=ep.persona,
+            dialogue_turn=ep.turn,
+            prev_reject=ep.prev_reject,
+            rng=ep.backbone_rng,
+            sample_index=self._next_sample,
         )
+        message = self.backbone.write(request)
         self._next_sample = 0
         task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None
         reaction = self.simulator.react(
@@ -345,6 +344,7 @@ class ProactEnv(gym.Env):
                 "off_topic": cost.drift,
             },
             "task_score": task_score.to_dict() if task_score is not None else {},
+            "usage": request.usage or {},
             "task_id": ep.task.id,
             "persona": ep.persona.name,
             "success": success,

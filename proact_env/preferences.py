@@ -98,6 +98,7 @@ class PreferenceSummary:
     pairs: int = 0
     dropped_ties: int = 0
     single: int = 0
+    failed: int = 0
     chosen_actions: Counter = field(default_factory=Counter)
     margins: list[float] = field(default_factory=list)
 
@@ -108,7 +109,8 @@ class PreferenceSummary:
     def describe(self) -> str:
         balance = ", ".join(f"{a} {n}" for a, n in sorted(self.chosen_actions.items())) or "none"
         return (f"{self.pairs} pairs written from {self.trajectories} trajectories in {self.groups} decision points; "
-                f"{self.dropped_ties} dropped as ties (margin below threshold), {self.single} with one trajectory; "
+                f"{self.dropped_ties} dropped as ties (margin below threshold), {self.single} with one trajectory, "
+                f"{self.failed} failed states skipped; "
                 f"chosen actions: {balance}; mean margin {self.mean_margin:.4f}")
 
 
@@ -119,6 +121,9 @@ def build_preferences(
     groups: dict[tuple[str, int], list[ScoredTrajectory]] = defaultdict(list)
     summary = PreferenceSummary()
     for where, record in read_jsonl(trajectories):
+        if "failed" in record:  # a state whose LLM calls failed during generation
+            summary.failed += 1
+            continue
         _validate(record, where)
         groups[(record["state_id"], record["decision_point"])].append(score_trajectory(record, where, config))
         summary.trajectories += 1

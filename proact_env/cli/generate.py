@@ -5,6 +5,7 @@ from __future__ import annotations
 import argparse
 from pathlib import Path
 
+from proact_env.cli.llm_args import add_llm_arguments, backbone_from_args, print_llm_summary
 from proact_env.types import Action
 
 
@@ -31,10 +32,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="roll each branch on to the end K times (continuation: execute next)")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--persona", default="presets", help="presets (default), sampled, or a preset name")
-    p.add_argument("--concurrency", type=int, default=1, help="states generated at once (useful with LLM backbones)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_llm_arguments(p)  # --llm_model, --base_url, --concurrency (states and requests in flight), cache...
     p.set_defaults(func=run)
 
 
@@ -51,10 +52,34 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     units = plan_units(config)  # validates every input state before anything is written
+    backbone = backbone_from_args(args)
+    generator = UnitGenerator(config, backbone_factory=(lambda: backbone) if backbone else None)
     with tqdm(total=len(units), unit="state", desc="generate", disable=args.no_progress) as bar:
-        summary = run_generation(config, UnitGenerator(config), progress=bar.update, units=units)
-        bar.update(summary.units_done_before)
+        bar.update(min(len(units), _already_done(config)))
+        summary = run_generation(config, generator, progress=bar.update, units=units)
     actions = ", ".join(f"{a} {n}" for a, n in sorted(summary.by_action.items())) or "none"
     print(f"{summary.units_written} states expanded into {summary.lines_written} trajectories "
           f"({summary.units_done_before} states were already done); actions: {actions}; wrote {config.out}")
+    if summary.failed:
+        print(f"{len(summary.failed)} state(s) failed (recorded as 'failed' lines, skipped by 'proact rewards'):")
+        for failure in summary.failed[:20]:
+            print(f"  {failure}")
+    print_llm_summary(backbone)
     return 0
+
+
+def _already_done(config) -> int:
+    """Units a resumed run will skip, for the progress bar (the writer recounts them exactly)."""
+    if not (config.resume and config.out.is_file()):
+        return 0
+    import json
+
+    last = None
+    with config.out.open("rb") as handle:
+        for last in handle:
+            pass
+    try:
+        unit = json.loads(last)["unit"]
+        return unit["index"] + (unit["line"] + 1 == unit["size"])
+    except (TypeError, ValueError, KeyError):
+        return 0

@@ -32,6 +32,7 @@ BUILTIN: dict[str, str] = {
 #: prefix -> "module:callable(env, rest_of_spec)"
 LOADERS: dict[str, str] = {
     "sb3": "agents.sb3_policy:SB3Policy.from_spec",
+    "dpo": "agents.dpo_policy:DPOPolicy.from_spec",
 }
 
 DEFAULT_POLICIES = ("always_execute", "always_clarify", "clarify_once", "random", "seed_rule", "threshold", "optimal")

@@ -31,7 +31,9 @@ class MessageRequest:
     read them from `transcript` as a model would, scripted ones use the keys.
     `transcript` is the env's live list: read it, never modify it.
     `sample_index` distinguishes regenerations of the same turn (a branch that
-    repeats the mainline action asks for sample 1).
+    repeats the mainline action asks for sample 1). A backbone that calls a
+    model fills `usage` (prompt and completion tokens), which the env reports in
+    `info["usage"]` and trajectory files keep.
     """
 
     action: Action
@@ -43,6 +45,7 @@ class MessageRequest:
     prev_reject: bool
     rng: random.Random = field(compare=False)
     sample_index: int = 0
+    usage: dict[str, int] | None = None
 
 
 class Backbone(Protocol):

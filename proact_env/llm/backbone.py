@@ -37,7 +37,10 @@ class LLMBackbone:
 
     def write(self, request: MessageRequest) -> str:
         """The message for one decision point; raises `LLMCallFailed` if the model could not be reached."""
-        return self.engine.complete(self.chat_request(request)).text
+        completion = self.engine.complete(self.chat_request(request))
+        request.usage = {"prompt_tokens": completion.prompt_tokens, "completion_tokens": completion.completion_tokens,
+                         "cached": int(completion.cached)}
+        return completion.text
 
     def write_many(self, requests: Sequence[MessageRequest]) -> list[str | CallFailure]:
         """Messages for many decision points at once, in order; a failed item is a `CallFailure`."""

@@ -29,6 +29,7 @@ from proact_env.env import ProactEnv
 from proact_env.errors import SchemaError
 from proact_env.io import UnitWriter, atomic_write_text
 from proact_env.llm import Backbone
+from proact_env.llm.chat import LLMCallFailed
 from proact_env.llm.scripted import ScriptedBackbone
 from proact_env.personas import Persona
 from proact_env.render import render_state
@@ -180,10 +181,17 @@ class UnitGenerator:
         return env
 
     def run(self, unit: WorkUnit) -> list[dict[str, Any]]:
+        """The unit's lines; if the LLM could not be reached after its retries, one failure line."""
+        try:
+            return self._expand(unit)
+        except LLMCallFailed as exc:
+            return [{"state_id": _state_id(unit), "task_id": unit.task.id, "failed": str(exc), "seed": unit.seed}]
+
+    def _expand(self, unit: WorkUnit) -> list[dict[str, Any]]:
         env = self._env()
         env.reset(seed=unit.seed, options={"task": unit.task, "dialogue_turn": unit.dialogue_turn,
                                            "prev_reject": unit.prev_reject})
-        state_id = f"{unit.index:06d}-{unit.task.id}"
+        state_id = _state_id(unit)
         lines: list[dict[str, Any]] = []
         decision_point = 0
         while True:
@@ -233,6 +241,7 @@ class UnitGenerator:
             "r_task_after": info["reward_terms"]["r_task"],
             "task_score": info["task_score"] or None,
             "done": terminated or truncated,
+            "usage": info["usage"] or None,
             "seed": unit.seed,
         }
         if self.config.lookahead and not (terminated or truncated):
@@ -260,6 +269,10 @@ class UnitGenerator:
         return rollouts
 
 
+def _state_id(unit: WorkUnit) -> str:
+    return f"{unit.index:06d}-{unit.task.id}"
+
+
 def step_features(info: Mapping[str, Any], persona: Persona) -> dict[str, Any]:
     """What the reward step needs to re-score one continuation step with any weights."""
     return {
@@ -283,6 +296,7 @@ class GenerationSummary:
     units_written: int
     lines_written: int
     by_action: dict[str, int] = field(default_factory=dict)
+    failed: list[str] = field(default_factory=list)
 
 
 def run_generation(
@@ -304,7 +318,10 @@ def run_generation(
             summary.units_written += 1
             summary.lines_written += len(lines)
             for line in lines:
-                summary.by_action[line["action"]] = summary.by_action.get(line["action"], 0) + 1
+                if "failed" in line:
+                    summary.failed.append(f"{line['state_id']}: {line['failed']}")
+                else:
+                    summary.by_action[line["action"]] = summary.by_action.get(line["action"], 0) + 1
             if progress:
                 progress(1)
     return summary
