@@ -4,7 +4,8 @@ A policy spec is one of:
 
 - a built-in name, optionally with options: ``threshold``, ``threshold:tau=0.3``,
   ``random:p=0.2:seed=1``;
-- a prefixed spec handled by a loader: ``sb3:PATH.zip`` (or ``sb3:DQN:PATH.zip``);
+- a prefixed spec handled by a loader: ``sb3:PATH.zip`` (or ``sb3:DQN:PATH.zip``),
+  ``dpo:RUN_DIR`` (a `proact train-dpo` output), ``llm_prompt:[PROVIDER:]MODEL[@BASE_URL]``;
 - ``import:package.module:ClassName`` for your own policy class, built as
   ``ClassName(env)``.
 """
@@ -33,6 +34,7 @@ BUILTIN: dict[str, str] = {
 LOADERS: dict[str, str] = {
     "sb3": "agents.sb3_policy:SB3Policy.from_spec",
     "dpo": "agents.dpo_policy:DPOPolicy.from_spec",
+    "llm_prompt": "agents.llm_prompt_policy:LLMPromptPolicy.from_spec",
 }
 
 DEFAULT_POLICIES = ("always_execute", "always_clarify", "clarify_once", "random", "seed_rule", "threshold", "optimal")

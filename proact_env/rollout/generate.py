@@ -28,11 +28,11 @@ import numpy as np
 from proact_env.env import ProactEnv
 from proact_env.errors import SchemaError
 from proact_env.io import UnitWriter, atomic_write_text
-from proact_env.llm import Backbone
+from proact_env.llm import Backbone, MessageRequest
 from proact_env.llm.chat import LLMCallFailed
+from proact_env.llm.prompting import assistant_messages
 from proact_env.llm.scripted import ScriptedBackbone
 from proact_env.personas import Persona
-from proact_env.render import render_state
 from proact_env.seed_rule import seed_rule_action
 from proact_env.tasks.states import StateTask, load_state_tasks
 from proact_env.tasks.synthetic import SyntheticTaskSource
@@ -218,13 +218,15 @@ class UnitGenerator:
               action: Action, sample: int, mainline: Action) -> dict[str, Any]:
         ep = env.episode
         state, persona, transcript = ep.state_dict(), ep.persona, [t.to_dict() for t in ep.transcript]
+        prompt = action_prompt(MessageRequest(action, ep.task, ep.transcript, ep.revealed, persona, ep.turn,
+                                              ep.prev_reject, rng=ep.backbone_rng))
         r_task_before = ep.last_score
         env.set_next_sample(sample)
         _, _, terminated, truncated, info = env.step(action)
         line: dict[str, Any] = {
             "state": state,
             "action": action.label,
-            "action_prompt": render_state(state, persona, transcript),
+            "action_prompt": prompt,
             "assistant_msg": info["assistant_msg"],
             "persona": persona.to_dict(),
             "user_reaction": {"user_reply": info["user_reply"], "meta": info["meta"], "revealed": info["revealed"],
@@ -267,6 +269,11 @@ class UnitGenerator:
             rollouts.append(steps)
         env.restore(after)
         return rollouts
+
+
+def action_prompt(request: MessageRequest) -> str:
+    """The prompt an LLM backbone is given for this action (recorded even for scripted runs)."""
+    return "\n\n".join(m.content for m in assistant_messages(request))
 
 
 def _state_id(unit: WorkUnit) -> str:
