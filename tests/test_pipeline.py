@@ -194,3 +194,38 @@ def test_malformed_trajectories_name_file_line_and_field(tmp_path, capsys):
     assert main(["rewards", "--trajectories", str(bad), "--out", str(tmp_path / "p.jsonl")]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:1: field 'assistant_msg'" in err and not (tmp_path / "p.jsonl").exists()
+
+
+def test_generate_with_an_llm_backbone_reruns_from_the_cache_and_records_usage(tmp_path, monkeypatch):
+    from proact_env.llm.stub_server import StubOpenAIServer
+    from tests.llm_helpers import scripted_model
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    with StubOpenAIServer(responder=scripted_model) as server:
+        args = ["generate", "--n_states", "6", "--llm_model", "stub-model", "--base_url", server.base_url,
+                "--cache_dir", str(tmp_path / "cache"), "--no-progress"]
+        assert main([*args, "--out", str(tmp_path / "a.jsonl")]) == 0
+        first = server.chat_requests
+        assert main([*args, "--out", str(tmp_path / "b.jsonl")]) == 0
+        assert server.chat_requests == first > 0
+    assert (tmp_path / "a.jsonl").read_text() != ""
+    lines_a, lines_b = _lines(tmp_path / "a.jsonl"), _lines(tmp_path / "b.jsonl")
+    assert [line["assistant_msg"] for line in lines_a] == [line["assistant_msg"] for line in lines_b]
+    assert all(line["usage"]["completion_tokens"] > 0 for line in lines_a)
+    assert all(line["usage"]["cached"] == 1 for line in lines_b)
+
+
+def test_states_whose_llm_calls_fail_are_recorded_and_skipped(tmp_path, monkeypatch, capsys):
+    from proact_env.llm.stub_server import StubOpenAIServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    with StubOpenAIServer(faults=["500"] * 40) as server:
+        out = tmp_path / "t.jsonl"
+        assert main(["generate", "--n_states", "3", "--llm_model", "stub-model", "--base_url", server.base_url,
+                     "--cache_dir", str(tmp_path / "cache"), "--max_retries", "1", "--concurrency", "1",
+                     "--out", str(out), "--no-progress"]) == 0
+    assert "failed" in capsys.readouterr().out
+    assert any("failed" in line for line in _lines(out))
+    pairs = tmp_path / "p.jsonl"
+    assert main(["rewards", "--trajectories", str(out), "--out", str(pairs)]) == 0
+    assert "failed states skipped" in capsys.readouterr().out
