@@ -132,6 +132,11 @@ def specific_fields(cls: type[Constraint]) -> tuple[dataclasses.Field, ...]:
     return tuple(f for f in dataclasses.fields(cls) if f.name not in ("hidden", "answer"))
 
 
+def every_day_within(plan: Plan, attribute: str, cap: float) -> bool:
+    """True when, on every day, the items' `attribute` (cost, hours) adds up to at most `cap`."""
+    return all(sum(getattr(item, attribute) for item in day) <= cap + _TOLERANCE for day in plan.days)
+
+
 def first_match(plan: Plan, name_words: tuple[str, ...]) -> PlanItem | None:
     """The chronologically first item whose name contains every word of a name (`tokens(name)`)."""
     return next((item for item in plan.items if mentions(item.name_words, name_words)), None)
@@ -178,7 +183,7 @@ class Budget(Constraint):
     max_per_day: float
 
     def is_met(self, plan: Plan) -> bool:
-        return all(sum(item.cost for item in day) <= self.max_per_day + _TOLERANCE for day in plan.days)
+        return every_day_within(plan, "cost", self.max_per_day)
 
     def standard_sentence(self, hours_noun: str) -> str:
         return f"Keep it under €{self.max_per_day:g} a day per person."
@@ -194,7 +199,7 @@ class Pace(Constraint):
     max_hours_per_day: float
 
     def is_met(self, plan: Plan) -> bool:
-        return all(sum(item.hours for item in day) <= self.max_hours_per_day + _TOLERANCE for day in plan.days)
+        return every_day_within(plan, "hours", self.max_hours_per_day)
 
     def standard_sentence(self, hours_noun: str) -> str:
         return f"No more than {self.max_hours_per_day:g} hours of {hours_noun} a day."
