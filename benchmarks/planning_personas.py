@@ -13,7 +13,8 @@ Runs the same benchmark as
    results.json), with 95% intervals;
 2. per persona and initial task uncertainty (low: below `--split`, high: at or
    above it), the mean return of always_execute, clarify_once and threshold,
-   and which is best.
+   what clarify_once and threshold gain over always_execute on the same
+   episodes (paired, ±95%), and which is best.
 
 What it shows: whether asking pays depends on the user. Patient users with an
 uncertain request are worth asking; impatient ones are better served by a
@@ -29,7 +30,9 @@ from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
 from proact_env.eval.metrics import EpisodeRecord, mean_ci
 
 POLICIES = ("always_execute", "clarify_once", "threshold", "always_clarify", "random")
-COMPARED = ("always_execute", "clarify_once", "threshold")
+BASELINE = "always_execute"
+ASKING = ("clarify_once", "threshold")
+COMPARED = (BASELINE, *ASKING)
 
 
 def persona_table(summary: dict) -> list[str]:
@@ -47,21 +50,26 @@ def persona_table(summary: dict) -> list[str]:
 
 
 def uncertainty_table(records: list[EpisodeRecord], split: float) -> list[str]:
-    """Rows of mean return per persona and initial-uncertainty half, for the compared policies."""
-    groups: dict[tuple[str, str, str], list[float]] = defaultdict(list)
+    """Per persona and initial-uncertainty half: mean returns of the compared policies, and what asking gains.
+
+    The gain columns are paired differences (same episode, same user) against
+    always_execute, with 95% intervals: common random numbers make them far
+    tighter than the difference of two means.
+    """
+    returns: dict[tuple[str, int], float] = {(r.policy, r.episode): r.episode_return for r in records}
+    groups: dict[tuple[str, str], list[int]] = defaultdict(list)
     for record in records:
-        if record.policy in COMPARED:
+        if record.policy == BASELINE:
             band = "high" if record.decisions[0].remaining_uncertainty >= split else "low"
-            groups[(record.persona, band, record.policy)].append(record.episode_return)
-    rows = [["persona", "uncertainty", "episodes", *COMPARED, "best"]]
-    for persona in sorted({key[0] for key in groups}):
-        for band in ("low", "high"):
-            means = {p: mean_ci(groups[(persona, band, p)]) for p in COMPARED}
-            episodes = len(groups[(persona, band, COMPARED[0])])
-            if not episodes:
-                continue
-            best = max(COMPARED, key=lambda p: means[p][0])
-            rows.append([persona, band, str(episodes), *(f"{means[p][0]:.3f}" for p in COMPARED), best])
+            groups[(record.persona, band)].append(record.episode)
+    rows = [["persona", "uncertainty", "episodes", *COMPARED, *(f"{p} - {BASELINE}" for p in ASKING), "best"]]
+    for (persona, band), episodes in sorted(groups.items(), key=lambda kv: (kv[0][0], kv[0][1] != "low")):
+        means = {p: mean_ci([returns[(p, e)] for e in episodes])[0] for p in COMPARED}
+        gains = [mean_ci([returns[(p, e)] - returns[(BASELINE, e)] for e in episodes]) for p in ASKING]
+        rows.append([
+            persona, band, str(len(episodes)), *(f"{means[p]:.3f}" for p in COMPARED),
+            *(f"{mean:+.3f} ±{half:.3f}" for mean, half in gains), max(COMPARED, key=means.__getitem__),
+        ])
     return _format(rows)
 
 
