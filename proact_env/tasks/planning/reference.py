@@ -35,6 +35,7 @@ hand-written tasks) counts that level as failing: the odds are then a lower boun
 from __future__ import annotations
 
 import random
+from datetime import date
 from math import comb
 from typing import Any, Sequence
 
@@ -101,7 +102,7 @@ class ReferenceAssistant:
 
     def __init__(
         self, kind: TaskKind, catalogue: tuple[CatalogueItem, ...], constraints: tuple[Constraint, ...],
-        date_options: tuple,
+        date_options: tuple[date, ...],
     ) -> None:
         self.kind = kind
         self.catalogue = catalogue

@@ -25,7 +25,7 @@ from proact_env.tasks.planning.catalogues import CatalogueItem
 from proact_env.tasks.planning.constraints import Budget, Constraint, Duration, EarliestStart, Order, Pace
 from proact_env.tasks.planning.kinds import TaskKind
 from proact_env.tasks.planning.plan import PlanError, format_time, parse_plan
-from proact_env.tasks.planning.reference import SINGLE_KINDS, ReferenceAssistant, dearest_day
+from proact_env.tasks.planning.reference import SINGLE_KINDS, ReferenceAssistant
 from proact_env.types import HiddenFact, Task, TaskScore
 
 if TYPE_CHECKING:
@@ -182,20 +182,20 @@ def check_feasible(spec: PlanningSpec, where: str) -> None:
     if len(required) > per_day * min(lengths):
         raise SchemaError(where, "constraints", f"{len(required)} items are required but a {min(lengths)}-day "
                           f"{kind.name} plan has room for {per_day * min(lengths)}")
-    _check_thresholds(kind, catalogue, constraints, fail)
+    _check_thresholds(spec, fail)
 
 
-def _check_thresholds(kind: TaskKind, catalogue: tuple[CatalogueItem, ...], constraints: tuple[Constraint, ...],
-                      fail: Any) -> None:
-    per_day = kind.items_per_day
-    for i, c in enumerate(constraints):
+def _check_thresholds(spec: PlanningSpec, fail: Callable[[int, str, str], SchemaError]) -> None:
+    """Each threshold admits at least one of the kind's spending levels, session lengths and start times."""
+    kind = spec.kind
+    for i, c in enumerate(spec.constraints):
         if isinstance(c, Budget):
-            cheapest = sum(sorted(item.cost for item in catalogue)[-per_day:])
-            if c.max_per_day < cheapest:
+            floor = spec.assistant.dearest_day[0]
+            if c.max_per_day < floor:
                 raise fail(i, "max_per_day", f"{c.max_per_day:g} is below the dearest day at the cheapest "
-                                             f"spending level ({cheapest:g}); raise it")
+                                             f"spending level ({floor:g}); raise it")
         elif isinstance(c, Pace):
-            shortest = per_day * kind.hours_options[0]
+            shortest = kind.items_per_day * kind.hours_options[0]
             if c.max_hours_per_day < shortest:
                 raise fail(i, "max_hours_per_day", f"{c.max_hours_per_day:g} is below the shortest {kind.name} "
                                                    f"day ({shortest:g} hours)")
