@@ -49,7 +49,7 @@ def test_catalogues_name_each_item_unambiguously_and_price_it_inside_the_band(ki
         items = subject.catalogue
         assert len(items) >= kind.items_per_day * max(kind.duration_options)
         for item in items:
-            assert matching_items(items, item.name) == [items.index(item)], (subject.key, item.name)
+            assert matching_items(items, item.name) == (items.index(item),), (subject.key, item.name)
             if kind.cost_band is None:
                 assert item.cost == 0
             else:

@@ -25,12 +25,18 @@ class CatalogueItem:
     name_words: frozenset[str] = field(init=False, repr=False, compare=False)
     words: frozenset[str] = field(init=False, repr=False, compare=False)
     tags: frozenset[str] = field(init=False, repr=False, compare=False)
+    _hash: int = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         name_words, words, tags = item_words(self.name, self.tag_labels)
         object.__setattr__(self, "name_words", name_words)
         object.__setattr__(self, "words", words)
         object.__setattr__(self, "tags", tags)
+        object.__setattr__(self, "_hash", hash((self.name, self.cost, self.tag_labels)))
+
+    def __hash__(self) -> int:
+        """Precomputed: catalogues key the item-rule caches, hashed on every task drawn."""
+        return self._hash
 
     def to_record(self) -> dict:
         return {"name": self.name, "cost": self.cost, "tags": list(self.tag_labels)}

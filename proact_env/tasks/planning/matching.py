@@ -12,13 +12,19 @@ from __future__ import annotations
 
 import re
 import unicodedata
+from functools import lru_cache
 from typing import Iterable
 
 _WORD = re.compile(r"[^\W_]+")
 
 
+@lru_cache(maxsize=8192)
 def tokens(text: str) -> tuple[str, ...]:
-    """The lower-case words of `text`, accents removed, in order."""
+    """The lower-case words of `text`, accents removed, in order.
+
+    Cached: plans name the same places, dishes and tags over and over, and the
+    checker reads every item of every plan.
+    """
     if not text.isascii():
         text = "".join(c for c in unicodedata.normalize("NFKD", text) if not unicodedata.combining(c))
     return tuple(_WORD.findall(text.lower()))
@@ -48,7 +54,7 @@ def slug(text: str) -> str:
     return "-".join(tokens(text)) or "x"
 
 
-def item_words(name: str, tags: Iterable[str]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
+@lru_cache(maxsize=8192)
+def item_words(name: str, tags: tuple[str, ...]) -> tuple[frozenset[str], frozenset[str], frozenset[str]]:
     """(name words, name-and-tag words, normalised tags) of an item: what the item rules read."""
-    tags = tuple(tags)
     return word_set([name]), word_set([name, *tags]), frozenset(normalise_tag(t) for t in tags)

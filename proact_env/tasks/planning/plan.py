@@ -19,7 +19,7 @@ import math
 import re
 from dataclasses import dataclass
 from datetime import date
-from typing import Any, Mapping
+from typing import Any
 
 from proact_env.tasks.planning.matching import item_words
 
@@ -177,7 +177,7 @@ _TIME = re.compile(r"(\d{1,2}):(\d{2})")
 
 def validate_plan(value: Any) -> Plan:
     """Check a decoded JSON value against `PLAN_FIELDS`; errors name the offending path."""
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise PlanError("schema", f"the plan must be a JSON object, got {_json_type(value)}")
     start_date = _date(_required(value, "start_date", "start_date"), "start_date")
     days_value = _required(value, "days", "days")
@@ -186,7 +186,7 @@ def validate_plan(value: Any) -> Plan:
     days = []
     for d, day_value in enumerate(days_value):
         where = f"days[{d}]"
-        if not isinstance(day_value, Mapping):
+        if not isinstance(day_value, dict):
             raise PlanError("schema", f"{where}: expected an object with 'items', got {_json_type(day_value)}")
         items_value = _required(day_value, "items", f"{where}.items")
         if not isinstance(items_value, list):
@@ -199,7 +199,7 @@ def validate_plan(value: Any) -> Plan:
 
 
 def _item(value: Any, day: int, where: str) -> PlanItem:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, dict):
         raise PlanError("schema", f"{where}: expected an item object, got {_json_type(value)}")
     name = _required(value, "name", f"{where}.name")
     if not isinstance(name, str) or not name.strip():
@@ -214,11 +214,11 @@ def _item(value: Any, day: int, where: str) -> PlanItem:
     tags_value = value.get("tags", [])
     if not isinstance(tags_value, list) or not all(isinstance(t, str) for t in tags_value):
         raise PlanError("schema", f"{where}.tags: expected an array of strings, got {_json_type(tags_value)}")
-    name_words, words, tags = item_words(name, tags_value)
+    name_words, words, tags = item_words(name, tuple(tags_value))
     return PlanItem(name, day, start, hours, cost, tags, name_words, words)
 
 
-def _required(record: Mapping[str, Any], name: str, where: str) -> Any:
+def _required(record: dict[str, Any], name: str, where: str) -> Any:
     if name not in record:
         raise PlanError("schema", f"{where}: missing required field")
     return record[name]
@@ -259,7 +259,7 @@ def _json_type(value: Any) -> str:
         return "a string"
     if isinstance(value, list):
         return "an array"
-    if isinstance(value, Mapping):
+    if isinstance(value, dict):
         return "an object"
     return type(value).__name__
 

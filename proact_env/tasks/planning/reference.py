@@ -36,6 +36,7 @@ from __future__ import annotations
 
 import random
 from datetime import date
+from functools import lru_cache
 from math import comb
 from typing import Any, Sequence
 
@@ -63,9 +64,22 @@ SINGLE_KINDS = (Duration, StartDate, Budget, Pace, EarliestStart)
 
 def forbidden_items(catalogue: tuple[CatalogueItem, ...], constraint: Constraint) -> frozenset[int]:
     """Indices of the catalogue items a `must_avoid` or `required_tag` rules out (empty for other kinds)."""
-    if isinstance(constraint, (MustAvoid, RequiredTag)):
-        return frozenset(i for i, item in enumerate(catalogue) if constraint.violated_by(item))
+    if isinstance(constraint, MustAvoid):
+        return _items_mentioning(catalogue, constraint.phrase_words)
+    if isinstance(constraint, RequiredTag):
+        return _items_without(catalogue, constraint.normalised_tag)
     return frozenset()
+
+
+@lru_cache(maxsize=1024)
+def _items_mentioning(catalogue: tuple[CatalogueItem, ...], phrases: tuple[tuple[str, ...], ...]) -> frozenset[int]:
+    """Cached per catalogue and rule: every generated task of a subject asks again."""
+    return frozenset(i for i, item in enumerate(catalogue) if any(mentions(item.words, p) for p in phrases))
+
+
+@lru_cache(maxsize=1024)
+def _items_without(catalogue: tuple[CatalogueItem, ...], tag: str) -> frozenset[int]:
+    return frozenset(i for i, item in enumerate(catalogue) if tag not in item.tags)
 
 
 def named_fields(constraint: Constraint) -> tuple[str, ...]:
@@ -83,10 +97,11 @@ def dearest_day(catalogue: Sequence[CatalogueItem], items_per_day: int) -> tuple
     return tuple(dearest * m for m in TIER_MULTIPLIERS)
 
 
-def matching_items(catalogue: Sequence[CatalogueItem], name: str) -> list[int]:
+@lru_cache(maxsize=4096)
+def matching_items(catalogue: tuple[CatalogueItem, ...], name: str) -> tuple[int, ...]:
     """Indices of the catalogue items whose name contains every word of `name` (the checker's name rule)."""
     words = tokens(name)
-    return [i for i, item in enumerate(catalogue) if mentions(item.name_words, words)]
+    return tuple(i for i, item in enumerate(catalogue) if mentions(item.name_words, words))
 
 
 class ReferenceAssistant:
@@ -109,7 +124,7 @@ class ReferenceAssistant:
         self.constraints = constraints
         self.date_options = date_options
         self.named = tuple(
-            {name: tuple(matching_items(catalogue, getattr(c, name))) for name in named_fields(c)} for c in constraints
+            {name: matching_items(catalogue, getattr(c, name)) for name in named_fields(c)} for c in constraints
         )
         self.required = tuple(tuple(matches[0] for matches in named.values() if matches) for named in self.named)
         self.forbidden = tuple(forbidden_items(catalogue, c) for c in constraints)
