@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
+from typing import Sequence
 
 from proact_env.llm import MessageRequest
 from proact_env.rng import pick
@@ -71,7 +72,7 @@ class ScriptedPlanningBackbone:
         heard = {spec.constraints[i].kind for i in known}
         return [k for k in spec.kind.questions if k not in heard]
 
-    def questions(self, spec: PlanningSpec, known: frozenset[int], transcript: list[Turn] | tuple[Turn, ...]) -> list[str]:
+    def questions(self, spec: PlanningSpec, known: frozenset[int], transcript: Sequence[Turn]) -> list[str]:
         """This turn's questions: about open kinds not asked before (empty: ask an open question)."""
         asked = " ".join(t.text for t in transcript if t.role == "assistant" and t.action is Action.CLARIFY)
         pending = [spec.kind.questions[k] for k in self.open_topics(spec, known)]
