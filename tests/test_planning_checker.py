@@ -117,6 +117,7 @@ def test_plans_are_found_in_fences_bare_and_embedded_in_prose(message):
         (json.dumps({**BASE, "start_date": "2026-02-30"}), "schema", "start_date: expected a date"),
         (json.dumps({**BASE, "days": []}), "schema", "days: expected a non-empty array"),
         (json.dumps({**BASE, "days": [{"activities": []}]}), "schema", "days[0].items: missing required field"),
+        (json.dumps(plan_json([item("A")], [])), "schema", "days[1].items: expected at least one item"),
         (json.dumps(plan_json([item("A", start="9am")])), "schema", "days[0].items[0].start: expected a 24-hour"),
         (json.dumps(plan_json([item("A")], [item("B", start="24:00")])), "schema", "days[1].items[0].start"),
         (json.dumps(plan_json([item("A", hours=0)])), "schema", "days[0].items[0].hours"),

@@ -39,7 +39,7 @@ class SchemaField:
 PLAN_FIELDS: tuple[SchemaField, ...] = (
     SchemaField("start_date", "string", "2026-06-13", 'date of the first day, "YYYY-MM-DD"'),
     SchemaField("days", "array", None, "one object per day, in order; the plan lasts as many days as it lists"),
-    SchemaField("days[].items", "array", None, "what happens that day, in order (may be empty)"),
+    SchemaField("days[].items", "array", None, "what happens that day, in order (at least one item)"),
     SchemaField("items[].name", "string", "Belem Tower", "what it is: the place, dish, topic or activity, by its usual name"),
     SchemaField("items[].start", "string", "09:00", 'start time, 24-hour "HH:MM"'),
     SchemaField("items[].hours", "number", 2.5, "how long it takes, in hours (> 0)"),
@@ -191,6 +191,8 @@ def validate_plan(value: Any) -> Plan:
         items_value = _required(day_value, "items", f"{where}.items")
         if not isinstance(items_value, list):
             raise PlanError("schema", f"{where}.items: expected an array, got {_json_type(items_value)}")
+        if not items_value:  # an empty day would meet every budget, pace and avoid rule for free
+            raise PlanError("schema", f"{where}.items: expected at least one item, got an empty array")
         days.append(tuple(_item(item, d, f"{where}.items[{i}]") for i, item in enumerate(items_value)))
     ordered = sorted(
         ((item.day, item.start, n), item) for n, item in enumerate(i for day in days for i in day)
