@@ -7,6 +7,7 @@ from gymnasium.envs.registration import register, registry
 #: id -> (entry point, default kwargs). Later task sources add their ids here.
 ENV_IDS: dict[str, tuple[str, dict]] = {
     "proact_env/Synthetic-v0": ("proact_env.env:ProactEnv", {"domain": "mixed"}),
+    "proact_env/Planning-v0": ("proact_env.tasks.planning.environment:make_planning_env", {}),
 }
 
 

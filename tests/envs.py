@@ -11,6 +11,7 @@ from tests.conftest import SHARED_DATA
 #: extra `gymnasium.make` arguments per id; ids that need data read it from ../shared/data
 TEST_KWARGS: dict[str, dict[str, Any]] = {
     "proact_env/Synthetic-v0": {},
+    "proact_env/Planning-v0": {},
 }
 
 
