@@ -276,7 +276,8 @@ class ProactEnv(gym.Env):
             persona=ep.persona,
             dialogue_turn=ep.turn,
             prev_reject=ep.prev_reject,
-            rng=ep.backbone_rng,
+            rng=ep.backbone_rng if not self._next_sample else random.Random(
+                ep.backbone_rng.getrandbits(64) + self._next_sample),  # another sample: a stream of its own
             sample_index=self._next_sample,
         )
         message = self.backbone.write(request)

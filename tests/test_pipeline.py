@@ -229,3 +229,17 @@ def test_states_whose_llm_calls_fail_are_recorded_and_skipped(tmp_path, monkeypa
     pairs = tmp_path / "p.jsonl"
     assert main(["rewards", "--trajectories", str(out), "--out", str(pairs)]) == 0
     assert "failed states skipped" in capsys.readouterr().out
+
+
+def test_planning_in_both_modes(tmp_path):
+    dataset, generated = tmp_path / "d.jsonl", tmp_path / "g.jsonl"
+    assert main(["generate", "--mode", "dataset", "--domain", "planning", "--dataset_path",
+                 str(REPO / "examples" / "planning_states.jsonl"), "--out", str(dataset), "--no-progress"]) == 0
+    assert main(["generate", "--mode", "synthetic", "--domain", "planning", "--generator", "planning",
+                 "--n_states", "8", "--out", str(generated), "--no-progress"]) == 0
+    for path, source in ((dataset, "planning-states"), (generated, "planning")):
+        lines = _lines(path)
+        assert {line["task_source"] for line in lines} == {source}
+        executes = [line for line in lines if line["action"] == "Execute"]
+        assert executes and all("constraints" in line["task_score"]["details"] for line in executes)
+        assert "plan" in lines[0]["action_prompt"].lower()

@@ -21,7 +21,8 @@ REPO = Path(__file__).resolve().parents[1]
 
 def test_every_packaged_template_loads_and_uses_exactly_its_placeholders():
     templates = load_all()
-    assert set(templates) == {"coding_clarify", "coding_execute", "planning_clarify", "planning_execute", "user_simulator"}
+    assert set(templates) == {"coding_clarify", "coding_execute", "planning_clarify", "planning_execute", "user_simulator",
+                              "policy_decide"}
     for name, template in templates.items():
         assert template.placeholders == PLACEHOLDERS[name]
 
@@ -65,7 +66,7 @@ def test_templates_load_from_the_installed_package_whatever_the_working_director
     code = "import prompts; print(len(prompts.load_all()))"
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, check=True)
-    assert out.stdout.strip() == "5"
+    assert out.stdout.strip() == "6"
 
 
 def _request(env: ProactEnv, action: Action) -> MessageRequest:

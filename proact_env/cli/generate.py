@@ -20,6 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--mode", choices=["synthetic", "dataset"], default="synthetic")
     p.add_argument("--domain", choices=["coding", "planning"], default="coding",
                    help="task flavour in synthetic mode (dataset states carry their own domain)")
+    p.add_argument("--generator", choices=["slots", "planning"], default="slots",
+                   help="synthetic tasks: 'slots' (exactly solvable, default) or 'planning' (hidden-constraint plans)")
     p.add_argument("--n_states", type=int, default=None,
                    help="states to expand (synthetic default 50; dataset default: the whole file)")
     p.add_argument("--dataset_path", type=Path, help="states JSONL in the seed schema (dataset mode)")
@@ -46,7 +48,7 @@ def run(args: argparse.Namespace) -> int:
 
     n_states = args.n_states if args.n_states is not None else (50 if args.mode == "synthetic" else None)
     config = GenerationConfig(
-        out=args.out, mode=args.mode, domain=args.domain, n_states=n_states, dataset_path=args.dataset_path,
+        out=args.out, mode=args.mode, domain=args.domain, generator=args.generator, n_states=n_states, dataset_path=args.dataset_path,
         seed=args.seed, persona=args.persona, mainline_action=args.mainline_action, multi_turn=args.multi_turn,
         max_turns=args.max_turns, lookahead=args.lookahead, concurrency=args.concurrency, resume=args.resume,
         overwrite=args.overwrite,

@@ -48,7 +48,8 @@ def assistant_messages(request: MessageRequest, config: PromptConfig = PromptCon
     template = load_template(f"{task.domain}_{request.action.label.lower()}")
     values = {"state": rendered}
     if "plan_schema" in template.placeholders:
-        values["plan_schema"] = config.plan_schema
+        # A task source whose checker needs a specific plan shape says so (planning tasks do).
+        values["plan_schema"] = getattr(task.payload, "plan_schema", None) or config.plan_schema
     messages = [ChatMessage("user", template.render(**values))]
     if config.system_prompt:
         messages.insert(0, ChatMessage("system", config.system_prompt))

@@ -13,7 +13,6 @@ chance that a turn is "long" for a persona (`word_counts`).
 from __future__ import annotations
 
 import importlib
-import random
 from dataclasses import dataclass
 
 from proact_env.llm import Backbone, MessageRequest
@@ -62,8 +61,6 @@ class ScriptedSyntheticBackbone:
                 "choose the scripted backbone of that task source or an LLM backbone"
             )
         rng = request.rng
-        if request.sample_index:  # another sample of the same turn: a stream of its own
-            rng = random.Random(rng.getrandbits(64) + request.sample_index)
         if request.action is Action.CLARIFY:
             return self._clarify(spec, request.revealed, pick_index(rng, len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)))
         domain = request.task.domain
@@ -124,6 +121,7 @@ class ScriptedSyntheticBackbone:
 #: payload class name -> "module:ScriptedWriter" for each offline task source.
 SCRIPTED_WRITERS: dict[str, str] = {
     "SyntheticSpec": "proact_env.llm.scripted:ScriptedSyntheticBackbone",
+    "PlanningSpec": "proact_env.llm.scripted_planning:ScriptedPlanningBackbone",
 }
 
 

@@ -34,12 +34,14 @@ from proact_env.llm.prompting import assistant_messages
 from proact_env.llm.scripted import ScriptedBackbone
 from proact_env.personas import Persona
 from proact_env.seed_rule import seed_rule_action
+from proact_env.tasks import TaskSource
 from proact_env.tasks.states import StateTask, load_state_tasks
 from proact_env.tasks.synthetic import SyntheticTaskSource
 from proact_env.text import message_stats
 from proact_env.types import Action, Task
 
 MODES = ("synthetic", "dataset")
+GENERATORS = ("slots", "planning")
 BRANCHES = ("mainline", "other_action", "resample")
 
 
@@ -67,6 +69,9 @@ class GenerationConfig:
         out: the trajectories JSONL to write.
         mode: ``synthetic`` (states generated here) or ``dataset`` (read from `dataset_path`).
         domain: ``coding`` or ``planning`` (synthetic mode; dataset states carry their own).
+        generator: synthetic mode's task generator: ``slots`` (default; the
+            analytically solvable slot tasks of `domain`) or ``planning`` (the
+            planning domain's generator of tasks with hidden constraints).
         n_states: how many states (synthetic: generated; dataset: the first n). Default 50.
         dataset_path: states JSONL in the seed schema (dataset mode).
         seed: seeds every unit. Default 0.
@@ -82,6 +87,7 @@ class GenerationConfig:
     out: Path
     mode: str = "synthetic"
     domain: str = "coding"
+    generator: str = "slots"
     n_states: int | None = 50
     dataset_path: Path | None = None
     seed: int = 0
@@ -101,6 +107,10 @@ class GenerationConfig:
             raise ValueError("--mode dataset needs --dataset_path (a states JSONL in the seed schema)")
         if self.mode == "synthetic" and self.domain not in ("coding", "planning"):
             raise ValueError(f"--domain must be coding or planning, got {self.domain!r}")
+        if self.generator not in GENERATORS:
+            raise ValueError(f"--generator must be one of {GENERATORS}, got {self.generator!r}")
+        if self.generator == "planning" and self.domain != "planning":
+            raise ValueError("--generator planning makes planning tasks: use it with --domain planning")
         if self.n_states is not None and self.n_states < 1:
             raise ValueError(f"--n_states must be >= 1, got {self.n_states}")
         if self.max_turns < 1 or self.lookahead < 0 or self.concurrency < 1:
@@ -111,7 +121,7 @@ class GenerationConfig:
     def identity(self) -> dict[str, Any]:
         """What must not change between a run and its resumption."""
         return {
-            "mode": self.mode, "domain": self.domain, "n_states": self.n_states,
+            "mode": self.mode, "domain": self.domain, "generator": self.generator, "n_states": self.n_states,
             "dataset_path": str(self.dataset_path) if self.dataset_path else None, "seed": self.seed,
             "persona": self.persona, "mainline_action": self.mainline_action.label if self.mainline_action else None,
             "multi_turn": self.multi_turn, "max_turns": self.max_turns, "lookahead": self.lookahead,
@@ -133,13 +143,21 @@ def plan_units(config: GenerationConfig) -> list[WorkUnit]:
     """Every unit of the run, validated before any work starts."""
     if config.mode == "synthetic":
         seeds = _unit_seeds(config.seed, config.n_states)
-        source = SyntheticTaskSource(domain=config.domain)
+        source = _generator(config)
         return [WorkUnit(i, s, source.sample(random.Random(s))) for i, s in enumerate(seeds)]
     items = load_state_tasks(config.dataset_path, limit=config.n_states)
     _check_unique_ids(items)
     seeds = _unit_seeds(config.seed, len(items))
     return [WorkUnit(i, s, item.task, item.state.dialogue_turn, item.state.prev_reject)
             for i, (item, s) in enumerate(zip(items, seeds))]
+
+
+def _generator(config: GenerationConfig) -> TaskSource:
+    if config.generator == "planning":
+        from proact_env.tasks.planning import PlanningTaskSource
+
+        return PlanningTaskSource()
+    return SyntheticTaskSource(domain=config.domain)
 
 
 def _unit_seeds(seed: int, n: int) -> list[int]:

@@ -22,9 +22,12 @@ from proact_env.io import read_jsonl
 from proact_env.tasks.synthetic import CODING_SLOTS, PLANNING_SLOTS, Slot, SyntheticSpec
 from proact_env.types import HiddenFact, State, Task
 
-#: (name, detector of the record fields, "module:function(record, where) -> Task").
+#: (name, "module:detector(record) -> bool", "module:loader(record, where) -> Task").
 #: The first loader whose detector accepts a record builds its task.
-STATE_LOADERS: list[tuple[str, Callable[[Mapping[str, Any]], bool], str]] = []
+STATE_LOADERS: list[tuple[str, str, str]] = [
+    ("planning", "proact_env.tasks.planning.states:is_planning_record",
+     "proact_env.tasks.planning.states:task_from_record"),
+]
 
 _MAX_HIDDEN = 4
 _OPTIONS = (2, 3, 4)
@@ -52,11 +55,15 @@ def load_state_tasks(path: Path, limit: int | None = None) -> list[StateTask]:
 
 
 def task_from_state_record(record: Mapping[str, Any], state: State, where: str) -> Task:
-    for _, accepts, target in STATE_LOADERS:
-        if accepts(record):
-            module, _, function = target.partition(":")
-            return getattr(importlib.import_module(module), function)(record, where)
+    for _, detector, loader in STATE_LOADERS:
+        if _resolve(detector)(record):
+            return _resolve(loader)(record, where)
     return plain_state_task(state)
+
+
+def _resolve(target: str) -> Callable[..., Any]:
+    module, _, function = target.partition(":")
+    return getattr(importlib.import_module(module), function)
 
 
 def _shape_for(uncertainty: float) -> tuple[int, int]:

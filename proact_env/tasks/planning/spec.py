@@ -24,7 +24,7 @@ from proact_env.errors import SchemaError
 from proact_env.tasks.planning.catalogues import CatalogueItem
 from proact_env.tasks.planning.constraints import Budget, Constraint, Duration, EarliestStart, Order, Pace
 from proact_env.tasks.planning.kinds import TaskKind
-from proact_env.tasks.planning.plan import PlanError, format_time, parse_plan
+from proact_env.tasks.planning.plan import PlanError, format_time, parse_plan, plan_schema_text
 from proact_env.tasks.planning.reference import SINGLE_KINDS, ReferenceAssistant
 from proact_env.types import HiddenFact, Task, TaskScore
 
@@ -53,6 +53,11 @@ class PlanningSpec:
     date_options: tuple[date, ...]
     assistant: ReferenceAssistant = field(init=False, repr=False, compare=False)
     hidden_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
+
+    @property
+    def plan_schema(self) -> str:
+        """The JSON plan shape the checker reads; LLM backbones put it in the Execute prompt."""
+        return plan_schema_text()
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "assistant",

@@ -21,7 +21,6 @@ names the file, the line and the field.
 
 from __future__ import annotations
 
-import json
 import random
 from dataclasses import dataclass
 from datetime import date
@@ -29,6 +28,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, Mapping
 
 from proact_env.errors import SchemaError
+from proact_env.io import read_jsonl
 from proact_env.rng import pick
 from proact_env.tasks.planning.catalogues import CatalogueItem
 from proact_env.tasks.planning.constraints import RecordReader, StartDate, constraint_from_record
@@ -60,28 +60,25 @@ class PlanningState:
 
 def load_planning_states(path: str | Path) -> list[PlanningState]:
     """Every line of a planning states file, validated (`SchemaError` names ``path:line`` and the field)."""
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"planning states file not found: {path}")
     loaded: list[PlanningState] = []
-    first_line: dict[str, int] = {}
-    with path.open(encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SchemaError(where, None, f"not valid JSON ({exc.msg} at column {exc.colno})") from None
-            entry = planning_state_from_record(record, where)
-            if entry.state.id in first_line:
-                raise SchemaError(where, "id", f"duplicate id {entry.state.id!r} (first on line {first_line[entry.state.id]})")
-            first_line[entry.state.id] = number
-            loaded.append(entry)
-    if not loaded:
-        raise SchemaError(str(path), None, "the file holds no planning task")
+    first_seen: dict[str, str] = {}
+    for where, record in read_jsonl(Path(path)):
+        entry = planning_state_from_record(record, where)
+        if entry.state.id in first_seen:
+            raise SchemaError(where, "id", f"duplicate id {entry.state.id!r} (first at {first_seen[entry.state.id]})")
+        first_seen[entry.state.id] = where
+        loaded.append(entry)
     return loaded
+
+
+def is_planning_record(record: Mapping[str, Any]) -> bool:
+    """A states-file line that carries a planning task (its constraints), as opposed to a plain seed state."""
+    return "constraints" in record and record.get("domain", "planning") == "planning"
+
+
+def task_from_record(record: Mapping[str, Any], where: str) -> Task:
+    """The task of one planning line of a mixed states file (`proact generate --mode dataset`)."""
+    return planning_state_from_record(record, where).task
 
 
 def tasks_from_states(path: str | Path) -> list[Task]:
