@@ -22,6 +22,8 @@ COMMANDS: dict[str, str] = {
     "rewards": "proact_env.cli.rewards",
     "benchmark": "proact_env.cli.benchmark",
     "plot": "proact_env.cli.plot",
+    "train-dpo": "proact_env.cli.train_dpo",
+    "evaluate": "proact_env.cli.evaluate",
     "check-llm": "proact_env.cli.check_llm",
     "make-tiny-model": "proact_env.cli.make_tiny_model",
 }

@@ -32,6 +32,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--max_turns", type=int, default=5, help="assistant turns per conversation (default: 5)")
     p.add_argument("--lookahead", type=int, default=0, metavar="K",
                    help="roll each branch on to the end K times (continuation: execute next)")
+    p.add_argument("--continuation", default="execute",
+                   help="lookahead continuation: 'execute' (execute next, default) or any benchmark policy spec, "
+                        "e.g. 'optimal' or 'threshold:tau=0.4'")
     p.add_argument("--seed", type=int, default=0)
     p.add_argument("--persona", default="presets", help="presets (default), sampled, or a preset name")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
@@ -50,12 +53,13 @@ def run(args: argparse.Namespace) -> int:
     config = GenerationConfig(
         out=args.out, mode=args.mode, domain=args.domain, generator=args.generator, n_states=n_states, dataset_path=args.dataset_path,
         seed=args.seed, persona=args.persona, mainline_action=args.mainline_action, multi_turn=args.multi_turn,
-        max_turns=args.max_turns, lookahead=args.lookahead, concurrency=args.concurrency, resume=args.resume,
+        max_turns=args.max_turns, lookahead=args.lookahead, continuation=args.continuation, concurrency=args.concurrency, resume=args.resume,
         overwrite=args.overwrite,
     )
     units = plan_units(config)  # validates every input state before anything is written
     backbone = backbone_from_args(args)
-    generator = UnitGenerator(config, backbone_factory=(lambda: backbone) if backbone else None)
+    generator = UnitGenerator(config, backbone_factory=(lambda: backbone) if backbone else None,
+                              continuation=_continuation(args.continuation))
     with tqdm(total=len(units), unit="state", desc="generate", disable=args.no_progress) as bar:
         bar.update(min(len(units), _already_done(config)))
         summary = run_generation(config, generator, progress=bar.update, units=units)
@@ -68,6 +72,17 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {failure}")
     print_llm_summary(backbone)
     return 0
+
+
+def _continuation(spec: str):
+    """The lookahead continuation policy factory (policies are resolved by name only up here)."""
+    from proact_env.rollout.generate import ExecuteNext
+
+    if spec == "execute":
+        return lambda env: ExecuteNext()
+    from proact_env.eval.registry import make_policy
+
+    return lambda env: make_policy(spec, env)
 
 
 def _already_done(config) -> int:

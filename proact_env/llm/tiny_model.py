@@ -38,6 +38,9 @@ class TinyModelConfig:
         num_heads: attention heads (2 key/value heads). Default ``4``.
         max_positions: longest sequence in tokens. Default ``4096``.
         seed: seed of the random weights, so the same config gives the same model. Default ``0``.
+        initializer_range: standard deviation of the random weights. Default ``0.5``: large
+            weights make greedy output vary with the prompt (what serving tests need); use the
+            usual ``0.02`` for a model that will be trained (DPO).
     """
 
     vocab_size: int = 1000
@@ -47,6 +50,7 @@ class TinyModelConfig:
     num_heads: int = 4
     max_positions: int = 4096
     seed: int = 0
+    initializer_range: float = 0.5
 
 
 def training_corpus() -> list[str]:
@@ -111,7 +115,7 @@ def build_tiny_model(out_dir: str | Path, config: TinyModelConfig = TinyModelCon
         eos_token_id=tokenizer.eos_token_id,
         pad_token_id=tokenizer.pad_token_id,
         tie_word_embeddings=True,
-        initializer_range=0.5,  # large random weights: greedy output varies with the prompt instead of repeating one token
+        initializer_range=config.initializer_range,
     )
     torch.manual_seed(config.seed)
     model = transformers.LlamaForCausalLM(model_config)

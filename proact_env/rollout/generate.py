@@ -80,6 +80,9 @@ class GenerationConfig:
         multi_turn: play whole conversations, branching at every decision point.
         max_turns: assistant turns per conversation (the env's `max_turns`). Default 5.
         lookahead: continuation rollouts per trajectory (0 = one-step comparison). Default 0.
+        continuation: the continuation policy's spec, ``execute`` (execute next) by
+            default; the caller builds the policy (`UnitGenerator(continuation=...)`),
+            this records it so a resume can check it did not change.
         concurrency: units generated at once (threads; LLM calls overlap). Default 1.
         resume: continue an interrupted run; overwrite: replace an existing output.
     """
@@ -96,6 +99,7 @@ class GenerationConfig:
     multi_turn: bool = False
     max_turns: int = 5
     lookahead: int = 0
+    continuation: str = "execute"
     concurrency: int = 1
     resume: bool = False
     overwrite: bool = False
@@ -123,8 +127,9 @@ class GenerationConfig:
         return {
             "mode": self.mode, "domain": self.domain, "generator": self.generator, "n_states": self.n_states,
             "dataset_path": str(self.dataset_path) if self.dataset_path else None, "seed": self.seed,
-            "persona": self.persona, "mainline_action": self.mainline_action.label if self.mainline_action else None,
-            "multi_turn": self.multi_turn, "max_turns": self.max_turns, "lookahead": self.lookahead,
+            "persona": self.persona,
+            "mainline_action": self.mainline_action.label if self.mainline_action is not None else None,
+            "multi_turn": self.multi_turn, "max_turns": self.max_turns, "lookahead": self.lookahead, "continuation": self.continuation,
         }
 
 

@@ -1,0 +1,70 @@
+"""Configuration of a DPO run: one typed dataclass, every default documented (like TRL's `DPOConfig`)."""
+
+from __future__ import annotations
+
+from dataclasses import asdict, dataclass, field
+from pathlib import Path
+from typing import Any
+
+
+@dataclass
+class DPOTrainingConfig:
+    """What `proact train-dpo` trains.
+
+    Attributes:
+        data: preference JSONL written by `proact rewards` (TRL's prompt/chosen/rejected columns).
+        model: base model, a Hugging Face hub id or a local path.
+        output: folder for the adapter, tokenizer, config, training log and loss plot.
+        epochs: passes over the training pairs. Default ``3`` (the seed's).
+        lr: learning rate. Default ``5e-5`` (the seed's).
+        beta: DPO temperature: how far the policy may move from the reference. Default ``0.1``.
+        lora_r, lora_alpha, lora_dropout: LoRA rank, scale and dropout. Defaults ``16``, ``32``, ``0.05``.
+        target_modules: modules that get adapters; ``"all-linear"`` (default) or a list of names.
+        batch_size: pairs per device step. Default ``4``.
+        grad_accum: steps accumulated per update. Default ``1``.
+        max_length: longest prompt + completion in tokens (longer ones are truncated). Default ``1024``.
+        bf16: train in bfloat16 (GPU only; ignored with a warning on CPU). Default ``False``.
+        load_in_4bit: load the base quantised to 4 bits (needs bitsandbytes and a GPU). Default ``False``.
+        val_split: share of pairs held out for validation (0 disables it). Default ``0.1``.
+        seed: seeds the split, the adapter initialisation and the data order. Default ``0``.
+        logging_steps: log loss, reward margins and accuracies every this many steps. Default ``1``.
+        gradient_checkpointing: trade compute for memory; None = on for GPU, off for CPU. Default ``None``.
+    """
+
+    data: Path
+    model: str
+    output: Path
+    epochs: float = 3.0
+    lr: float = 5e-5
+    beta: float = 0.1
+    lora_r: int = 16
+    lora_alpha: int = 32
+    lora_dropout: float = 0.05
+    target_modules: str | list[str] = "all-linear"
+    batch_size: int = 4
+    grad_accum: int = 1
+    max_length: int = 1024
+    bf16: bool = False
+    load_in_4bit: bool = False
+    val_split: float = 0.1
+    seed: int = 0
+    logging_steps: int = 1
+    gradient_checkpointing: bool | None = None
+    extra: dict[str, Any] = field(default_factory=dict)
+
+    def __post_init__(self) -> None:
+        self.data, self.output = Path(self.data), Path(self.output)
+        if not self.data.is_file():
+            raise FileNotFoundError(f"{self.data}: no such preference file (write one with 'proact rewards')")
+        for name in ("epochs", "lr", "beta", "lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length"):
+            if getattr(self, name) <= 0:
+                raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")
+        if not 0.0 <= self.val_split < 1.0:
+            raise ValueError(f"val_split must be in [0, 1), got {self.val_split!r}")
+        if not 0.0 <= self.lora_dropout < 1.0:
+            raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout!r}")
+
+    def to_dict(self) -> dict[str, Any]:
+        record = asdict(self)
+        record["data"], record["output"] = str(self.data), str(self.output)
+        return record

@@ -1,0 +1,93 @@
+"""A DPO-trained LLM as a Clarify/Execute policy (`dpo:DIR` in `proact benchmark`).
+
+It renders the decision point with the same `render_state` as the training
+pairs and compares the log-probabilities of the two action labels ("Clarify:"
+and "Execute:") as the start of the completion; the higher one is the action.
+It can also write the message for the chosen action, as a backbone.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+from typing import Any, Mapping
+
+import gymnasium as gym
+
+from agents.logprobs import completion_logprobs
+from proact_env.errors import require
+from proact_env.llm import MessageRequest
+from proact_env.preferences import completion
+from proact_env.render import render_state
+from proact_env.types import Action
+
+#: The completion prefix that names each action (what `proact rewards` puts first).
+LABELS = {action: completion(action, "").rstrip() for action in Action}
+
+
+def load_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[Any, Any, str]:
+    """Base model + LoRA adapter of a `proact train-dpo` run, in eval mode.
+
+    The base defaults to the one recorded in the run's `training_config.json`.
+    """
+    peft = require("peft", "dpo")
+    transformers = require("transformers", "dpo")
+    model_dir = Path(model_dir)
+    if not (model_dir / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"{model_dir}: no adapter_config.json (train one with 'proact train-dpo')")
+    if base_model is None:
+        config_path = model_dir / "training_config.json"
+        if not config_path.is_file():
+            raise ValueError(f"{model_dir}: no training_config.json; pass the base model explicitly")
+        base_model = json.loads(config_path.read_text())["model"]
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_dir))
+    base = transformers.AutoModelForCausalLM.from_pretrained(base_model)
+    model = peft.PeftModel.from_pretrained(base, str(model_dir))
+    model.eval()
+    return model, tokenizer, base_model
+
+
+class DPOPolicy:
+    """Acts on the higher of log p("Clarify:") and log p("Execute:") given the rendered state."""
+
+    def __init__(self, env: gym.Env, model: Any, tokenizer: Any, max_new_tokens: int = 128) -> None:
+        self.env = env
+        self.model = model
+        self.tokenizer = tokenizer
+        self.max_new_tokens = max_new_tokens
+
+    @classmethod
+    def from_spec(cls, env: gym.Env, spec: str) -> "DPOPolicy":
+        """`DIR` or `DIR@BASE_MODEL` (the part after `dpo:` in a benchmark policy list)."""
+        model_dir, _, base = spec.partition("@")
+        model, tokenizer, _ = load_adapter(model_dir, base or None)
+        return cls(env, model, tokenizer)
+
+    def prompt(self) -> str:
+        """The decision prompt of the env's current state, as in the training pairs."""
+        base = self.env.unwrapped
+        ep = base.episode
+        return render_state(ep.state(), ep.persona if base.observe_persona else None, ep.transcript)
+
+    def action_scores(self, prompt: str) -> dict[Action, float]:
+        actions = list(Action)
+        scores = completion_logprobs(self.model, self.tokenizer, [prompt] * 2, [LABELS[a] for a in actions])
+        return dict(zip(actions, scores))
+
+    def reset(self, seed: int | None = None) -> None:
+        """The policy keeps no state between episodes."""
+
+    def act(self, observation: Any, info: Mapping[str, Any]) -> Action:
+        scores = self.action_scores(self.prompt())
+        return Action.CLARIFY if scores[Action.CLARIFY] > scores[Action.EXECUTE] else Action.EXECUTE
+
+    def write(self, request: MessageRequest) -> str:
+        """Write the message for a decided action (use the policy as a backbone too)."""
+        torch = require("torch", "dpo")
+        prompt = render_state(request.task.state(request.dialogue_turn, int(request.prev_reject), request.revealed),
+                              request.persona, request.transcript) + LABELS[request.action]
+        inputs = self.tokenizer(text=prompt, return_tensors="pt").to(next(self.model.parameters()).device)
+        with torch.no_grad():
+            output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,
+                                         pad_token_id=self.tokenizer.pad_token_id)
+        return self.tokenizer.decode(output[0, inputs["input_ids"].shape[1]:], skip_special_tokens=True).strip()

@@ -1,0 +1,49 @@
+"""`proact train-dpo`: DPO with TRL + LoRA on preference pairs (the seed's policy/train_dpo.py)."""
+
+from __future__ import annotations
+
+import argparse
+from pathlib import Path
+
+
+def add_parser(sub: argparse._SubParsersAction) -> None:
+    from agents.dpo_config import DPOTrainingConfig
+
+    d = DPOTrainingConfig.__dataclass_fields__
+    p = sub.add_parser("train-dpo", help="train a LoRA adapter with TRL's DPOTrainer on preference pairs",
+                       description="Saves the adapter, tokenizer, training_config.json, training_log.json and loss.png.")
+    p.add_argument("--data", type=Path, required=True, help="preference JSONL from 'proact rewards'")
+    p.add_argument("--model", required=True, help="base model: hub id (e.g. meta-llama/Llama-3.1-8B-Instruct) or local path")
+    p.add_argument("--output", type=Path, required=True, help="output folder")
+    p.add_argument("--epochs", type=float, default=d["epochs"].default)
+    p.add_argument("--lr", type=float, default=d["lr"].default)
+    p.add_argument("--beta", type=float, default=d["beta"].default)
+    p.add_argument("--lora_r", type=int, default=d["lora_r"].default)
+    p.add_argument("--lora_alpha", type=int, default=d["lora_alpha"].default)
+    p.add_argument("--lora_dropout", type=float, default=d["lora_dropout"].default)
+    p.add_argument("--target_modules", default=d["target_modules"].default,
+                   help="'all-linear' (default) or comma-separated module names, e.g. q_proj,v_proj")
+    p.add_argument("--batch_size", type=int, default=d["batch_size"].default)
+    p.add_argument("--grad_accum", type=int, default=d["grad_accum"].default)
+    p.add_argument("--max_length", type=int, default=d["max_length"].default)
+    p.add_argument("--val_split", type=float, default=d["val_split"].default)
+    p.add_argument("--seed", type=int, default=d["seed"].default)
+    p.add_argument("--bf16", action="store_true", help="bfloat16 training (GPU only)")
+    p.add_argument("--load_in_4bit", action="store_true", help="4-bit base (needs bitsandbytes and a GPU)")
+    p.set_defaults(func=run)
+
+
+def run(args: argparse.Namespace) -> int:
+    from agents.dpo_config import DPOTrainingConfig
+    from agents.dpo_train import train
+
+    modules = args.target_modules if args.target_modules == "all-linear" else args.target_modules.split(",")
+    config = DPOTrainingConfig(
+        data=args.data, model=args.model, output=args.output, epochs=args.epochs, lr=args.lr, beta=args.beta,
+        lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, target_modules=modules,
+        batch_size=args.batch_size, grad_accum=args.grad_accum, max_length=args.max_length, bf16=args.bf16,
+        load_in_4bit=args.load_in_4bit, val_split=args.val_split, seed=args.seed,
+    )
+    paths = train(config)
+    print("wrote " + ", ".join(str(p) for p in paths.values()))
+    return 0
