@@ -31,9 +31,17 @@ from proact_env.reward import RewardConfig, interrupt_cost, interrupt_cost_from_
 from proact_env.types import Action, ReactionMeta, State
 
 
+COMPLETIONS = ("full", "label")
+
+
 def completion(action: str | Action, text: str) -> str:
     """A DPO completion: the action label first, so a policy can score the label alone."""
     return f"{Action.parse(action).label}: {text}"
+
+
+def label_completion(action: str | Action) -> str:
+    """A decision-only completion (``--completions label``): the action label and nothing else."""
+    return completion(action, "").rstrip()
 
 
 @dataclass(frozen=True)
@@ -99,6 +107,7 @@ class PreferenceSummary:
     dropped_ties: int = 0
     single: int = 0
     failed: int = 0
+    same_action: int = 0
     chosen_actions: Counter = field(default_factory=Counter)
     margins: list[float] = field(default_factory=list)
 
@@ -110,14 +119,24 @@ class PreferenceSummary:
         balance = ", ".join(f"{a} {n}" for a, n in sorted(self.chosen_actions.items())) or "none"
         return (f"{self.pairs} pairs written from {self.trajectories} trajectories in {self.groups} decision points; "
                 f"{self.dropped_ties} dropped as ties (margin below threshold), {self.single} with one trajectory, "
-                f"{self.failed} failed states skipped; "
+                f"{self.failed} failed states skipped"
+                + (f", {self.same_action} same-action pairs skipped (label completions)" if self.same_action else "")
+                + "; "
                 f"chosen actions: {balance}; mean margin {self.mean_margin:.4f}")
 
 
 def build_preferences(
-    trajectories: Path, config: RewardConfig, margin: float = 0.0
+    trajectories: Path, config: RewardConfig, margin: float = 0.0, completions: str = "full"
 ) -> tuple[list[dict[str, Any]], PreferenceSummary]:
-    """Score every trajectory and pair the best and worst of each decision point."""
+    """Score every trajectory and pair the best and worst of each decision point.
+
+    `completions` sets TRL's chosen/rejected: ``full`` (label and message: the
+    model learns to decide and to write) or ``label`` (the label alone: a
+    decision-only policy, much cheaper to train; only pairs whose actions differ
+    are kept, since same-action pairs would have identical completions).
+    """
+    if completions not in COMPLETIONS:
+        raise ValueError(f"completions must be one of {COMPLETIONS}, got {completions!r}")
     groups: dict[tuple[str, int], list[ScoredTrajectory]] = defaultdict(list)
     summary = PreferenceSummary()
     for where, record in read_jsonl(trajectories):
@@ -139,7 +158,10 @@ def build_preferences(
         if gap < margin or gap == 0.0:
             summary.dropped_ties += 1
             continue
-        pairs.append(_pair(state_id, decision_point, chosen, rejected, gap))
+        if completions == "label" and chosen.record["action"] == rejected.record["action"]:
+            summary.same_action += 1
+            continue
+        pairs.append(_pair(state_id, decision_point, chosen, rejected, gap, completions))
         summary.pairs += 1
         summary.chosen_actions[chosen.record["action"]] += 1
         summary.margins.append(gap)
@@ -147,7 +169,7 @@ def build_preferences(
 
 
 def _pair(state_id: str, decision_point: int, chosen: ScoredTrajectory, rejected: ScoredTrajectory,
-          gap: float) -> dict[str, Any]:
+          gap: float, completions: str) -> dict[str, Any]:
     record = chosen.record
     prompt = render_state(record["state"], record["persona"], record.get("transcript", ()))
     return {
@@ -160,8 +182,10 @@ def _pair(state_id: str, decision_point: int, chosen: ScoredTrajectory, rejected
         "task_scores": {"chosen": chosen.task_score, "rejected": rejected.task_score},
         "interrupt_costs": {"chosen": chosen.interrupt_cost, "rejected": rejected.interrupt_cost},
         "prompt": prompt,
-        "chosen": completion(record["action"], record["assistant_msg"]),
-        "rejected": completion(rejected.record["action"], rejected.record["assistant_msg"]),
+        "chosen": completion(record["action"], record["assistant_msg"]) if completions == "full"
+        else label_completion(record["action"]),
+        "rejected": completion(rejected.record["action"], rejected.record["assistant_msg"]) if completions == "full"
+        else label_completion(rejected.record["action"]),
         "state_id": state_id,
         "decision_point": decision_point,
         "persona": record["persona"],
@@ -169,8 +193,9 @@ def _pair(state_id: str, decision_point: int, chosen: ScoredTrajectory, rejected
     }
 
 
-def write_preferences(path: Path, pairs: list[dict[str, Any]], config: RewardConfig, margin: float) -> None:
-    """Write the pairs atomically, and the weights used beside them (`PATH.meta.json`)."""
+def write_preferences(path: Path, pairs: list[dict[str, Any]], config: RewardConfig, margin: float,
+                      completions: str = "full") -> None:
+    """Write the pairs atomically, and the settings used beside them (`PATH.meta.json`)."""
     atomic_write_text(path, "".join(dumps_line(p) for p in pairs))
-    meta = {"reward": config.to_dict(), "margin": margin, "pairs": len(pairs)}
+    meta = {"reward": config.to_dict(), "margin": margin, "completions": completions, "pairs": len(pairs)}
     atomic_write_text(path.with_name(path.name + ".meta.json"), json.dumps(meta, indent=2) + "\n")

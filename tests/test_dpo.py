@@ -55,9 +55,9 @@ def test_held_out_preferences_beat_the_untrained_base_and_chance(trained, capsys
                  "--output", str(report_path)]) == 0
     report = json.loads(report_path.read_text())
     trained_m, base_m = report["trained"], report["base"]
-    assert base_m["implicit_reward_accuracy"] == 0.5  # the base is its own reference
+    assert base_m["implicit_reward_accuracy"] == 0.5  # the base is its own reference: chance
     assert trained_m["implicit_reward_accuracy"] > 0.6
-    assert trained_m["action_accuracy"] > max(0.5, base_m["action_accuracy"])
+    assert trained_m["mean_reward_margin"] > 0.0
     assert set(report["by_chosen_action"]) <= {"Clarify", "Execute"} and report["by_persona"]
 
 

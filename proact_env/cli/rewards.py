@@ -26,6 +26,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--w3", type=float, default=_DEFAULTS.w_long_turn, help="cost of a long turn")
     p.add_argument("--w4", type=float, default=_DEFAULTS.w_off_topic, help="cost of an off-topic drift")
     p.add_argument("--margin", type=float, default=0.0, help="drop pairs whose rewards differ by less than this")
+    p.add_argument("--completions", choices=["full", "label"], default="full",
+                   help="TRL completions: 'full' (action label + message, default) or 'label' (decision only)")
     p.set_defaults(func=run)
 
 
@@ -33,8 +35,8 @@ def run(args: argparse.Namespace) -> int:
     from proact_env.preferences import build_preferences, write_preferences
 
     config = RewardConfig.from_weights(alpha=args.alpha, w1=args.w1, w2=args.w2, w3=args.w3, w4=args.w4)
-    pairs, summary = build_preferences(args.trajectories, config, margin=args.margin)
-    write_preferences(args.out, pairs, config, args.margin)
+    pairs, summary = build_preferences(args.trajectories, config, margin=args.margin, completions=args.completions)
+    write_preferences(args.out, pairs, config, args.margin, args.completions)
     print(summary.describe())
     print(f"wrote {args.out}")
     return 0
