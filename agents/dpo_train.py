@@ -73,6 +73,10 @@ def train(config: DPOTrainingConfig) -> dict[str, Path]:
         logger.warning("--bf16 ignored: no CUDA GPU (CPU runs train in float32)")
     train_set, eval_set = load_pairs(config)
     model, tokenizer = load_base(config, use_gpu)
+    too_long = sum(len(tokenizer(text=p)["input_ids"]) >= config.max_length for p in train_set["prompt"])
+    if too_long:
+        logger.warning("%d of %d training pairs have a prompt of max_length (%d) tokens or more; TRL drops them",
+                       too_long, len(train_set), config.max_length)
     trainer = trl_adapter.dpo_trainer(
         model, trl_adapter.dpo_arguments(config, use_gpu=use_gpu), train_set, eval_set, tokenizer,
         trl_adapter.lora_config(config),
@@ -89,6 +93,7 @@ def train(config: DPOTrainingConfig) -> dict[str, Path]:
         "plot": config.output / "loss.png",
     }
     record = {**config.to_dict(), "train_pairs": len(train_set), "val_pairs": len(eval_set) if eval_set else 0,
+              "pairs_dropped_as_too_long": too_long,
               "device": "cuda" if use_gpu else "cpu", "versions": _versions()}
     atomic_write_text(paths["config"], json.dumps(record, indent=2) + "\n")
     atomic_write_text(paths["log"], json.dumps(log, indent=2) + "\n")

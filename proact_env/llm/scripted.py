@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import importlib
 from dataclasses import dataclass
+from typing import Any
 
 from proact_env.llm import Backbone, MessageRequest
 from proact_env.text import prose_words
@@ -34,6 +35,23 @@ _EXECUTE_OPENERS = {
 }
 
 
+def check_questions_per_turn(value: int) -> None:
+    """Scripted writers ask one or two questions per Clarify, as the prompts ask LLMs to."""
+    if value not in (1, 2):
+        raise ValueError(f"questions_per_turn must be 1 or 2, got {value!r}")
+
+
+def payload_for(writer: object, request: MessageRequest, kind: type) -> Any:
+    """The request's task payload, if it is the kind this scripted writer knows how to write for."""
+    payload = request.task.payload
+    if not isinstance(payload, kind):
+        raise TypeError(
+            f"{type(writer).__name__} writes for {kind.__name__} tasks only, got a {request.task.source!r} task; "
+            "use ScriptedBackbone (any task) or an LLM backbone"
+        )
+    return payload
+
+
 def _join(words: list[str], last: str) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]
 
@@ -50,16 +68,10 @@ class ScriptedSyntheticBackbone:
     questions_per_turn: int = 2
 
     def __post_init__(self) -> None:
-        if self.questions_per_turn not in (1, 2):
-            raise ValueError(f"questions_per_turn must be 1 or 2, got {self.questions_per_turn!r}")
+        check_questions_per_turn(self.questions_per_turn)
 
     def write(self, request: MessageRequest) -> str:
-        spec = request.task.payload
-        if not isinstance(spec, SyntheticSpec):
-            raise TypeError(
-                f"ScriptedSyntheticBackbone writes for synthetic tasks only, got a {request.task.source!r} task; "
-                "choose the scripted backbone of that task source or an LLM backbone"
-            )
+        spec = payload_for(self, request, SyntheticSpec)
         rng = request.rng
         if request.action is Action.CLARIFY:
             return self._clarify(spec, request.revealed, pick_index(rng, len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)))

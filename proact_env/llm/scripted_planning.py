@@ -18,6 +18,7 @@ from dataclasses import dataclass
 from typing import Sequence
 
 from proact_env.llm import MessageRequest
+from proact_env.llm.scripted import check_questions_per_turn, payload_for
 from proact_env.rng import pick
 from proact_env.tasks.planning.spec import PlanningSpec
 from proact_env.types import Action, Turn
@@ -43,16 +44,10 @@ class ScriptedPlanningBackbone:
     questions_per_turn: int = 2
 
     def __post_init__(self) -> None:
-        if self.questions_per_turn not in (1, 2):
-            raise ValueError(f"questions_per_turn must be 1 or 2, got {self.questions_per_turn!r}")
+        check_questions_per_turn(self.questions_per_turn)
 
     def write(self, request: MessageRequest) -> str:
-        spec = request.task.payload
-        if not isinstance(spec, PlanningSpec):
-            raise TypeError(
-                f"ScriptedPlanningBackbone writes for planning tasks only, got a {request.task.source!r} task; "
-                "choose the scripted backbone of that task source or an LLM backbone"
-            )
+        spec = payload_for(self, request, PlanningSpec)
         known = spec.known(request.revealed)
         if request.action is Action.CLARIFY:
             questions = self.questions(spec, known, request.transcript)

@@ -15,13 +15,12 @@ solver in `proact_env.solver` computes the exact value of any policy.
 from __future__ import annotations
 
 import random
-from bisect import bisect
 from dataclasses import dataclass
 from functools import cached_property
-from itertools import accumulate, combinations, permutations
+from itertools import combinations, permutations
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from proact_env.rng import pick, pick_index
+from proact_env.rng import pick, pick_count, pick_index, truncated_cdfs
 from proact_env.text import words_of
 from proact_env.types import HiddenFact, Task, TaskScore
 
@@ -175,7 +174,7 @@ class SyntheticTaskSource:
         flavour = self.domain if self.domain != "mixed" else pick(rng, FLAVOURS)
         vocabulary = _VOCABULARIES[flavour]
         n_slots = self.min_slots + pick_index(rng, self.max_slots - self.min_slots + 1)
-        n_hidden = bisect(self._hidden_cdf[n_slots], rng.random())
+        n_hidden = pick_count(rng, self._hidden_cdf[n_slots])
         k = pick(rng, self.options)
         # Uniform draws of ordered subsets through precomputed tables: task
         # sampling runs on every reset and `random.sample` is slow.
@@ -208,13 +207,8 @@ class SyntheticTaskSource:
 
     @cached_property
     def _hidden_cdf(self) -> dict[int, list[float]]:
-        """Per slot count, the cumulative distribution of the number of hidden slots."""
-        cdfs = {}
-        for n_slots in range(self.min_slots, self.max_slots + 1):
-            weights = self.hidden_weights[: n_slots + 1]
-            total = sum(weights)
-            cdfs[n_slots] = list(accumulate(w / total for w in weights))[:-1]
-        return cdfs
+        """Per slot count, the distribution of the number of hidden slots."""
+        return truncated_cdfs(self.hidden_weights, range(self.min_slots, self.max_slots + 1))
 
     def default_backbone(self) -> "ScriptedSyntheticBackbone":
         """The offline backbone whose message lengths the solver knows exactly."""

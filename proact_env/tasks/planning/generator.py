@@ -12,13 +12,11 @@ from __future__ import annotations
 
 import calendar
 import random
-from bisect import bisect
 from dataclasses import dataclass, replace
 from functools import cached_property, lru_cache
-from itertools import accumulate
 from typing import TYPE_CHECKING, Any, Sequence, TypeVar
 
-from proact_env.rng import pick, pick_index
+from proact_env.rng import pick, pick_count, pick_index, truncated_cdfs
 from proact_env.tasks.planning.catalogues import Subject
 from proact_env.tasks.planning.constraints import (
     Budget,
@@ -102,7 +100,7 @@ class PlanningTaskSource:
         n_extra = config.min_extra + pick_index(rng, config.max_extra - config.min_extra + 1)
         drawn = _sample(rng, kind.constraint_kinds, n_extra)
         constraints = _draw_constraints(kind, subject, dates, drawn, rng)
-        n_hidden = bisect(self._hidden_cdf[len(constraints)], rng.random())
+        n_hidden = pick_count(rng, self._hidden_cdf[len(constraints)])
         hidden = set(_sample(rng, range(len(constraints)), n_hidden))
         constraints = [replace(c, hidden=True) if i in hidden else c for i, c in enumerate(constraints)]
         task_id = f"planning-{kind.name}-{rng.getrandbits(32):08x}"
@@ -113,13 +111,8 @@ class PlanningTaskSource:
 
     @cached_property
     def _hidden_cdf(self) -> dict[int, list[float]]:
-        """Per constraint count, the cumulative distribution of the number hidden."""
-        cdfs = {}
-        for n in range(1, self.config.max_extra + 2):
-            weights = self.config.hidden_weights[: n + 1]
-            total = sum(weights)
-            cdfs[n] = list(accumulate(w / total for w in weights))[:-1]
-        return cdfs
+        """Per constraint count, the distribution of the number hidden."""
+        return truncated_cdfs(self.config.hidden_weights, range(1, self.config.max_extra + 2))
 
     def default_backbone(self) -> "ScriptedPlanningBackbone":
         return scripted_planning_backbone()
