@@ -1,0 +1,569 @@
+"""Run one job in a fresh, isolated Python interpreter and collect what it reports.
+
+Every job gets a new interpreter (never a fork of a process that holds expected
+values or secrets), a fresh private temporary directory, a minimal environment
+(no API keys, nothing inherited), stdin on /dev/null, its own session and
+process group, resource limits set before the program runs, a wall-clock
+limit after which the whole sandbox is killed, and a cap on what it may write.
+
+Isolation comes from the strongest mechanism this machine offers, probed once
+per process (`probe`), strongest first:
+
+- ``bwrap``: bubblewrap with every namespace unshared (no network, own pid
+  namespace so nothing outlives the job, no view of other processes), only
+  the system and interpreter directories mounted read-only, a private tmpfs
+  as /tmp and working directory, and no further user namespaces. When the
+  caller is root, bubblewrap itself runs as an unprivileged uid.
+- ``landlock``: no bubblewrap, but Landlock confines the interpreter to reading
+  the system and interpreter directories and writing its temp dir, denies TCP
+  (ABI >= 4) and signals to processes outside it (ABI >= 6). Run as an
+  unprivileged uid of its own when the caller is root.
+- ``uid``: only an unprivileged uid of its own (caller is root, no Landlock):
+  world-readable files stay readable and the network stays reachable.
+- ``none``: rlimits and timeouts only. Refused unless the caller opts in
+  (`SandboxConfig.allow_unisolated` or ``PROACT_ALLOW_UNISOLATED=1``), with a
+  loud warning.
+
+Interpreter flags are ``-s -S -P -B`` with ``PYTHONHASHSEED=0`` rather than
+``-I``: ``-I`` also ignores PYTHONHASHSEED, which would make the iteration
+order of sets of strings (and so some graded results) change from run to run.
+The environment is built from scratch, so what ``-E`` guards against is absent.
+"""
+
+from __future__ import annotations
+
+import fcntl
+import functools
+import marshal
+import os
+import selectors
+import shutil
+import signal
+import subprocess
+import sys
+import tempfile
+import time
+import warnings
+from dataclasses import dataclass, field
+from importlib.util import MAGIC_NUMBER
+from pathlib import Path
+from typing import Any
+
+from proact_env.reward.wire import ProbeResult, parse_records
+
+ISOLATION_LEVELS = ("bwrap", "landlock", "uid", "none")  # strongest first
+ALLOW_UNISOLATED_ENV = "PROACT_ALLOW_UNISOLATED"
+
+_MiB = 1 << 20
+_CHILD_SOURCE = Path(__file__).with_name("sandbox_child.py")
+# Reads the job from the payload fd, then runs the harness on it. Kept tiny:
+# everything else arrives precompiled in the payload.
+_BOOT = (
+    "import marshal,os,sys\n"
+    "f=int(sys.argv[1])\n"
+    "d=b''.join(iter(lambda:os.read(f,1<<20),b''))\n"
+    "os.close(f)\n"
+    "h,j=marshal.loads(d)\n"
+    "g={'__name__':'sandbox_child'}\n"
+    "exec(compile(h,'sandbox_child','exec') if isinstance(h,str) else h,g)\n"
+    "del d,h\n"
+    "g['main'](j,int(sys.argv[2]))\n"
+)
+_PROBE_SCRIPT = "import sys,importlib.util as u;print(sys.version_info[0],sys.version_info[1],u.MAGIC_NUMBER.hex())"
+_KEEP_OUTPUT = 8192
+
+
+class SandboxUnavailable(RuntimeError):
+    """No isolation level that the configuration accepts works on this machine."""
+
+
+@dataclass(frozen=True)
+class SandboxLimits:
+    """Resource limits of one job (a program and all its tests).
+
+    Attributes:
+        timeout_s: wall-clock limit from launch to the last result, startup
+            included; the whole sandbox is killed when it passes. Default 10 s.
+        memory_mb: address-space limit (RLIMIT_AS). Default 1024 MiB.
+        cpu_s: CPU-time limit (RLIMIT_CPU); default: the timeout rounded up, plus one.
+        file_size_mb: largest file the job may write (RLIMIT_FSIZE). Default 16 MiB.
+        open_files: file descriptors (RLIMIT_NOFILE). Default 64.
+        processes: processes and threads (RLIMIT_NPROC, per sandbox user). Default 32.
+        output_bytes: stdout + stderr the job may write before it is killed. Default 1 MiB.
+        result_bytes: size of the results channel before the job is killed. Default 16 MiB.
+        tmpfs_mb: size of the private /tmp (bubblewrap level). Default 64 MiB.
+    """
+
+    timeout_s: float = 10.0
+    memory_mb: int = 1024
+    cpu_s: int | None = None
+    file_size_mb: int = 16
+    open_files: int = 64
+    processes: int = 32
+    output_bytes: int = _MiB
+    result_bytes: int = 16 * _MiB
+    tmpfs_mb: int = 64
+
+    def __post_init__(self) -> None:
+        if not self.timeout_s > 0:
+            raise ValueError(f"SandboxLimits.timeout_s must be > 0, got {self.timeout_s!r}")
+        for name in ("memory_mb", "file_size_mb", "open_files", "processes", "output_bytes", "result_bytes", "tmpfs_mb"):
+            if getattr(self, name) < 1:
+                raise ValueError(f"SandboxLimits.{name} must be >= 1, got {getattr(self, name)!r}")
+
+    def rlimits(self) -> tuple[int, int, int, int, int]:
+        """(address space, cpu seconds, file size, open files, processes), as the child sets them."""
+        cpu = self.cpu_s if self.cpu_s is not None else int(self.timeout_s) + 2
+        return (self.memory_mb * _MiB, cpu, self.file_size_mb * _MiB, self.open_files, self.processes)
+
+
+@dataclass(frozen=True)
+class SandboxConfig:
+    """How untrusted code is isolated.
+
+    Attributes:
+        isolation: ``"auto"`` (the strongest level that works, default) or one
+            of `ISOLATION_LEVELS` to require that level.
+        allow_unisolated: accept level ``"none"`` (no isolation at all) when
+            nothing stronger works. Default False; the environment variable
+            ``PROACT_ALLOW_UNISOLATED=1`` opts in too.
+        python: the interpreter that runs jobs. Default: this interpreter when
+            the sandbox user can reach it, else a system ``pythonX.Y`` of the
+            same version.
+        sandbox_uid, sandbox_gid: the unprivileged ids the bubblewrap level
+            runs as when the caller is root. Default 65534 (nobody).
+        fallback_uid_base: when the caller is root and bubblewrap is missing,
+            each job runs as a uid of its own from a pool of 4096 starting
+            here, so that every process it leaves behind can be found and
+            killed. Default 2_000_000_000 (far above any account).
+        limits: the `SandboxLimits` of every job.
+    """
+
+    isolation: str = "auto"
+    allow_unisolated: bool = False
+    python: str | None = None
+    sandbox_uid: int = 65534
+    sandbox_gid: int = 65534
+    fallback_uid_base: int = 2_000_000_000
+    limits: SandboxLimits = field(default_factory=SandboxLimits)
+
+    def __post_init__(self) -> None:
+        if self.isolation != "auto" and self.isolation not in ISOLATION_LEVELS:
+            raise ValueError(f"isolation must be 'auto' or one of {ISOLATION_LEVELS}, got {self.isolation!r}")
+
+    @property
+    def unisolated_allowed(self) -> bool:
+        return self.allow_unisolated or os.environ.get(ALLOW_UNISOLATED_ENV, "") not in ("", "0")
+
+
+@dataclass(frozen=True)
+class RunResult:
+    """What one job left behind: the results channel and diagnostics. Nothing here is trusted."""
+
+    records: bytes
+    output: bytes
+    timed_out: bool
+    output_exceeded: bool
+    results_exceeded: bool
+    returncode: int | None
+    wall_s: float
+    isolation: str
+
+
+@dataclass(frozen=True)
+class Launcher:
+    """A probed way to start sandboxed interpreters: the level, the interpreter and the fixed arguments."""
+
+    level: str
+    python: str
+    prefix: tuple[str, ...]
+    harness: Any  # the compiled harness (same bytecode version) or its source
+    run_as_root: bool
+    bwrap_features: frozenset[str] = frozenset()
+
+    def command(self, config: SandboxConfig, payload_fd: int, results_fd: int, workdir: str | None, uid: int | None) -> list[str]:
+        flags = ["-s", "-S", "-B"] + (["-P"] if _python_version(self.python) >= (3, 11) else [])
+        python = [self.python, *flags, "-c", _BOOT, str(payload_fd), str(results_fd)]
+        if self.level == "bwrap":
+            command = self._bwrap_args(config) + python
+            uid, gid = (config.sandbox_uid, config.sandbox_gid) if self.run_as_root else (None, None)
+        else:
+            command = python
+            gid = uid
+        if uid is not None:
+            # setpriv drops to the sandbox uid without making this (possibly huge)
+            # process fork: subprocess can only vfork when no uid change is asked.
+            command = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *command]
+        return command
+
+    def _bwrap_args(self, config: SandboxConfig) -> list[str]:
+        args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
+        if "disable-userns" in self.bwrap_features:
+            args.append("--disable-userns")
+        args += ["--ro-bind", "/usr", "/usr"]
+        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+            if os.path.islink(top):
+                args += ["--symlink", os.readlink(top), top]
+            elif os.path.isdir(top):
+                args += ["--ro-bind", top, top]
+        for path in self.prefix:
+            args += ["--ro-bind", path, path]
+        args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--dev", "/dev"]
+        if "size" in self.bwrap_features:
+            args += ["--size", str(config.limits.tmpfs_mb * _MiB)]
+        args += ["--tmpfs", "/tmp", "--chdir", "/tmp", "--"]
+        return args
+
+
+def minimal_env(home: str) -> dict[str, str]:
+    """The whole environment of a job: nothing inherited, so no API key or token can leak in."""
+    return {
+        "PATH": "/usr/local/bin:/usr/bin:/bin",
+        "HOME": home,
+        "TMPDIR": home,
+        "LANG": "C.UTF-8",
+        "LC_ALL": "C.UTF-8",
+        "PYTHONHASHSEED": "0",
+        "PYTHONIOENCODING": "utf-8",
+    }
+
+
+def probe(config: SandboxConfig = SandboxConfig()) -> Launcher:
+    """The strongest isolation level the configuration accepts that really works here (cached).
+
+    Each candidate level is tried by launching a job through it, so a level is
+    only chosen when it runs. Raises `SandboxUnavailable` when none does.
+    """
+    return _probe(config.isolation, config.python, config.unisolated_allowed, config.sandbox_uid, config.sandbox_gid)
+
+
+@functools.lru_cache(maxsize=None)
+def _probe(isolation: str, python: str | None, allow_unisolated: bool, uid: int, gid: int) -> Launcher:
+    wanted = ISOLATION_LEVELS if isolation == "auto" else (isolation,)
+    is_root = os.geteuid() == 0
+    reasons = []
+    if not allow_unisolated and "none" in wanted:
+        wanted = tuple(level for level in wanted if level != "none")
+        reasons.append("none: running without isolation needs an explicit opt-in")
+    for level in wanted:
+        reason = _level_prerequisite(level, is_root)
+        if reason:
+            reasons.append(f"{level}: {reason}")
+            continue
+        for candidate in _interpreter_candidates(python):
+            launcher = _try_launcher(level, candidate, is_root, uid, gid)
+            if isinstance(launcher, Launcher):
+                if level == "none":
+                    _warn_unisolated()
+                return launcher
+            reasons.append(f"{level} with {candidate}: {launcher}")
+    hint = (
+        "install bubblewrap (e.g. 'apt-get install bubblewrap' or 'make system-deps')"
+        if isolation == "auto"
+        else f"choose another isolation level than {isolation!r}"
+    )
+    raise SandboxUnavailable(
+        "cannot run untrusted code with the requested isolation: "
+        + "; ".join(reasons)
+        + f". Fix: {hint}, or opt in to running without isolation with "
+        f"SandboxConfig(allow_unisolated=True) or {ALLOW_UNISOLATED_ENV}=1 (unsafe)."
+    )
+
+
+def _level_prerequisite(level: str, is_root: bool) -> str:
+    """Why `level` cannot work here, or '' when it may."""
+    if level == "bwrap" and shutil.which("bwrap") is None:
+        return "bubblewrap (bwrap) is not installed"
+    if level in ("bwrap", "landlock", "uid") and is_root and shutil.which("setpriv") is None:
+        return "setpriv (util-linux) is needed to drop root privileges"
+    if level == "landlock" and landlock_abi() < 1:
+        return "the kernel does not offer Landlock"
+    if level == "uid" and not is_root:
+        return "switching to another uid needs root; the code would run as the caller"
+    return ""
+
+
+def landlock_abi() -> int:
+    """The kernel's Landlock ABI version (0 when unavailable)."""
+    import ctypes
+
+    try:
+        libc = ctypes.CDLL(None, use_errno=True)
+        libc.syscall.restype = ctypes.c_long
+        return max(0, int(libc.syscall(444, None, 0, 1)))
+    except (OSError, AttributeError):
+        return 0
+
+
+def _warn_unisolated() -> None:
+    message = (
+        "proact_env: RUNNING UNTRUSTED CODE WITHOUT ISOLATION. Generated programs can read and "
+        "write your files, use the network and see your processes. Install bubblewrap to isolate them."
+    )
+    warnings.warn(message, RuntimeWarning, stacklevel=4)
+    print(f"WARNING: {message}", file=sys.stderr)
+
+
+def _interpreter_candidates(python: str | None) -> list[str]:
+    if python is not None:
+        return [python]
+    version = f"python{sys.version_info[0]}.{sys.version_info[1]}"
+    own = os.path.realpath(getattr(sys, "_base_executable", None) or sys.executable)
+    others = [os.path.realpath(p) for p in (f"/usr/bin/{version}", f"/usr/local/bin/{version}", shutil.which(version)) if p]
+    return list(dict.fromkeys([own] + [p for p in others if os.path.exists(p)]))
+
+
+def _python_prefix(python: str) -> tuple[str, ...]:
+    """Directories outside /usr that the interpreter needs mounted (its installation prefix)."""
+    real = os.path.realpath(python)
+    if real.startswith("/usr/"):
+        return ()
+    return (str(Path(real).parent.parent),)
+
+
+@functools.lru_cache(maxsize=None)
+def _python_version(python: str) -> tuple[int, int]:
+    out = subprocess.run([python, "-s", "-S", "-c", _PROBE_SCRIPT], capture_output=True, text=True, timeout=30)
+    major, minor, _ = out.stdout.split()
+    return int(major), int(minor)
+
+
+def _bwrap_features() -> frozenset[str]:
+    usage = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
+    return frozenset(name for name in ("disable-userns", "size") if f"--{name}" in usage)
+
+
+def _try_launcher(level: str, python: str, is_root: bool, uid: int, gid: int) -> Launcher | str:
+    """A working launcher for (level, python), or the reason it does not work."""
+    try:
+        version = _python_version(python)
+    except (OSError, ValueError, subprocess.SubprocessError) as exc:
+        return f"cannot run the interpreter ({exc})"
+    if version[0] != 3 or version < (3, 10):
+        return f"needs Python >= 3.10, found {version[0]}.{version[1]}"
+    source = _CHILD_SOURCE.read_text(encoding="utf-8")
+    launcher = Launcher(
+        level=level,
+        python=python,
+        prefix=_python_prefix(python),
+        harness=source,
+        run_as_root=is_root,
+        bwrap_features=_bwrap_features() if level == "bwrap" else frozenset(),
+    )
+    config = SandboxConfig(isolation=level, python=python, sandbox_uid=uid, sandbox_gid=gid,
+                           limits=SandboxLimits(timeout_s=30))
+    probes = (
+        "__import__('sys').version_info[:2]",
+        "__import__('importlib.util').util.MAGIC_NUMBER",
+        # the sandbox user must reach the interpreter itself, or a program could not start Python again
+        "__import__('os').access(__import__('sys').executable, 1)",
+    )
+    result = run_job(("", "", (("probes", probes),)), config, launcher=launcher)
+    records = parse_records(result.records, 1)
+    values = [r.value for r in records.results.get(0, []) if isinstance(r, ProbeResult) and r.error is None]
+    if len(values) != len(probes) or values[0] != version:
+        detail = (result.output or result.records).decode(errors="replace").strip()[-500:]
+        return f"a test job did not run (exit {result.returncode}): {detail or 'no output'}"
+    if values[2] is not True:
+        return "the sandbox user cannot execute the interpreter (is its directory private?)"
+    if version == sys.version_info[:2] and values[1] == MAGIC_NUMBER:
+        # Same bytecode: ship the harness compiled once instead of compiling it per job.
+        launcher = Launcher(**{**launcher.__dict__, "harness": compile(source, "sandbox_child", "exec")})
+    return launcher
+
+
+# -- Running a job ---------------------------------------------------------------
+
+
+class _UidSlots:
+    """Distinct uids for concurrent fallback jobs, so that each job's leftovers can be found and killed.
+
+    A uid is held through an exclusive lock on a file named after it, so that
+    jobs of different processes (parallel test workers, vector envs) never
+    share one, and a uid is only handed out when no process of it is left
+    (killed leftovers linger until reaped, and would count against the next
+    job's process limit). Uids rotate through a pool of `POOL` values.
+    """
+
+    POOL = 4096
+
+    def __init__(self) -> None:
+        self._dir = Path(tempfile.gettempdir()) / "proact-sandbox-uids"
+        self._next = os.getpid() % self.POOL
+
+    def acquire(self, base: int) -> tuple[int, int]:
+        """(uid, lock fd) of a free uid from `base` upward."""
+        self._dir.mkdir(mode=0o700, exist_ok=True)
+        for _ in range(self.POOL):
+            index, self._next = self._next, (self._next + 1) % self.POOL
+            fd = os.open(self._dir / f"{base + index}.lock", os.O_RDWR | os.O_CREAT | os.O_CLOEXEC, 0o600)
+            try:
+                fcntl.flock(fd, fcntl.LOCK_EX | fcntl.LOCK_NB)
+            except BlockingIOError:
+                os.close(fd)
+                continue
+            if not _processes_of(base + index):
+                return base + index, fd
+            os.close(fd)
+        raise SandboxUnavailable(f"no free sandbox uid in {base}..{base + self.POOL - 1}")
+
+    @staticmethod
+    def release(lock_fd: int) -> None:
+        os.close(lock_fd)  # closing drops the lock
+
+
+_SLOTS = _UidSlots()
+
+
+def run_job(job: tuple, config: SandboxConfig = SandboxConfig(), *, launcher: Launcher | None = None) -> RunResult:
+    """Run `job` = (program, setup, tests) in a fresh sandboxed interpreter; see `sandbox_child`."""
+    launcher = launcher or probe(config)
+    limits = config.limits
+    landlock = None
+    lock = uid = None
+    workdir = None
+    if launcher.level != "bwrap":
+        workdir = tempfile.mkdtemp(prefix="proact-job-")
+        if launcher.run_as_root and launcher.level != "none":
+            uid, lock = _SLOTS.acquire(config.fallback_uid_base)
+            os.chown(workdir, uid, uid)
+        if launcher.level == "landlock":
+            readable = ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/urandom") + launcher.prefix
+            landlock = (readable, (workdir, "/dev/null"))
+    payload = marshal.dumps((launcher.harness, (limits.rlimits(), landlock) + tuple(job)))
+    try:
+        return _launch(launcher, config, payload, workdir, uid)
+    finally:
+        if uid is not None:
+            _kill_uid(uid)
+            _SLOTS.release(lock)
+        if workdir is not None:
+            shutil.rmtree(workdir, ignore_errors=True)
+
+
+def _launch(launcher: Launcher, config: SandboxConfig, payload: bytes, workdir: str | None, uid: int | None) -> RunResult:
+    limits = config.limits
+    payload_fd = os.memfd_create("proact-job", os.MFD_CLOEXEC)
+    results_r, results_w = os.pipe()
+    output_r, output_w = os.pipe()
+    start = time.monotonic()
+    try:
+        os.write(payload_fd, payload)
+        os.lseek(payload_fd, 0, os.SEEK_SET)
+        command = launcher.command(config, payload_fd, results_w, workdir, uid)
+        proc = subprocess.Popen(
+            command,
+            stdin=subprocess.DEVNULL,
+            stdout=output_w,
+            stderr=output_w,
+            pass_fds=(payload_fd, results_w),
+            cwd=workdir or "/",
+            env=minimal_env(workdir or "/tmp"),
+            start_new_session=True,
+        )
+    except BaseException:
+        for fd in (results_r, output_r):
+            os.close(fd)
+        raise
+    finally:
+        for fd in (payload_fd, results_w, output_w):
+            os.close(fd)
+    try:
+        collected = _collect(proc, results_r, output_r, start + limits.timeout_s, limits)
+    finally:
+        _kill_group(proc)
+        os.close(results_r)
+        os.close(output_r)
+    records, output, timed_out, output_exceeded, results_exceeded = collected
+    return RunResult(
+        records=records,
+        output=output,
+        timed_out=timed_out,
+        output_exceeded=output_exceeded,
+        results_exceeded=results_exceeded,
+        returncode=proc.returncode,
+        wall_s=time.monotonic() - start,
+        isolation=launcher.level,
+    )
+
+
+def _collect(proc: subprocess.Popen, results_r: int, output_r: int, deadline: float, limits: SandboxLimits):
+    """Read both pipes until the job says it is done, exits, overflows or runs out of time."""
+    records = bytearray()
+    output = bytearray()
+    output_total = 0
+    timed_out = output_exceeded = results_exceeded = False
+    pidfd = os.pidfd_open(proc.pid)
+    selector = selectors.DefaultSelector()
+    try:
+        selector.register(results_r, selectors.EVENT_READ, "results")
+        selector.register(output_r, selectors.EVENT_READ, "output")
+        selector.register(pidfd, selectors.EVENT_READ, "exit")
+        open_pipes = 2
+        exited = False
+        while open_pipes and not records.endswith(b'["z"]\n'):
+            remaining = deadline - time.monotonic()
+            if remaining <= 0:
+                timed_out = True
+                break
+            events = selector.select(remaining if not exited else 0)
+            if not events and exited:
+                break  # the job is gone and its pipes are drained (a leftover process may hold them open)
+            for key, _ in events:
+                if key.data == "exit":
+                    exited = True
+                    selector.unregister(pidfd)
+                    continue
+                chunk = os.read(key.fd, 65536)
+                if not chunk:
+                    selector.unregister(key.fd)
+                    open_pipes -= 1
+                elif key.data == "results":
+                    records += chunk
+                    results_exceeded = len(records) > limits.result_bytes
+                else:
+                    output_total += len(chunk)
+                    if len(output) < _KEEP_OUTPUT:
+                        output += chunk[: _KEEP_OUTPUT - len(output)]
+                    output_exceeded = output_total > limits.output_bytes
+            if output_exceeded or results_exceeded:
+                break
+    finally:
+        selector.close()
+        os.close(pidfd)
+    return bytes(records), bytes(output), timed_out, output_exceeded, results_exceeded
+
+
+def _kill_group(proc: subprocess.Popen) -> None:
+    """Kill the job's process group and reap it; bubblewrap's pid namespace takes everything inside with it."""
+    try:
+        os.killpg(proc.pid, signal.SIGKILL)
+    except (ProcessLookupError, PermissionError):
+        pass
+    proc.wait()
+
+
+def _processes_of(uid: int) -> list[int]:
+    pids = []
+    for entry in os.scandir("/proc"):
+        if entry.name.isdigit():
+            try:
+                if entry.stat().st_uid == uid:
+                    pids.append(int(entry.name))
+            except FileNotFoundError:
+                continue
+    return pids
+
+
+def _kill_uid(uid: int) -> None:
+    """Kill every process left running as a fallback job's own uid (daemons that left the process group)."""
+    for _ in range(20):
+        pids = _processes_of(uid)
+        if not pids:
+            return
+        for pid in pids:
+            try:
+                os.kill(pid, signal.SIGKILL)
+            except ProcessLookupError:
+                pass
+        time.sleep(0.005)
