@@ -72,8 +72,9 @@ _BINDINGS = (
     re.compile(r"\bfor\s+([\w\s,()]+?)\s+in\b"),
     re.compile(r"([A-Za-z_]\w*)\s*:="),
     re.compile(r"\bfrom\s+[\w.]+\s+import\s+\(?([\w\s,]+)"),
-    re.compile(r"^[ \t]*import\s+([\w., \t]+)", re.M),
 )
+_IMPORT = re.compile(r"^[ \t]*import\s+([\w., \t]+)", re.M)
+_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
 
 
 def shadowed_names(program: str, setup_code: str = "") -> frozenset[str]:
@@ -88,10 +89,12 @@ def shadowed_names(program: str, setup_code: str = "") -> frozenset[str]:
     for code in (program, setup_code):
         for pattern in _BINDINGS:
             for match in pattern.finditer(code):
-                text = match.group(1)
-                if pattern is _BINDINGS[-1]:
-                    text = " ".join(p.split(".")[0] for p in text.split(",") if p.split(".")[0].strip() not in MODULE_NAMES)
-                found.update(re.findall(r"[A-Za-z_]\w*", text))
+                found.update(_IDENTIFIER.findall(match.group(1)))
+        for match in _IMPORT.finditer(code):
+            for part in match.group(1).split(","):
+                top = part.strip().split(".")[0]
+                if " as " not in part and top not in MODULE_NAMES:  # `as` names are found above
+                    found.add(top)
     return frozenset(found & (set(PURE_BUILTINS) | set(MODULE_NAMES)))
 
 
