@@ -26,6 +26,8 @@ COMMANDS: dict[str, str] = {
     "evaluate": "proact_env.cli.evaluate",
     "check-llm": "proact_env.cli.check_llm",
     "make-tiny-model": "proact_env.cli.make_tiny_model",
+    "convert-mbpp": "proact_env.cli.convert_mbpp",
+    "verify-tasks": "proact_env.cli.verify_tasks",
 }
 
 
