@@ -12,6 +12,9 @@ from tests.conftest import SHARED_DATA
 TEST_KWARGS: dict[str, dict[str, Any]] = {
     "proact_env/Synthetic-v0": {},
     "proact_env/Planning-v0": {},
+    "proact_env/Coding-v0": {"dataset_path": str(SHARED_DATA / "mbpp" / "mbpp.jsonl")},
+    "proact_env/HumanEvalComm-v0": {"dataset_path": str(SHARED_DATA / "humanevalcomm" / "HumanEvalComm.jsonl")},
+    "proact_env/HumanEval-v0": {"dataset_path": str(SHARED_DATA / "humaneval" / "HumanEval.jsonl.gz")},
 }
 
 

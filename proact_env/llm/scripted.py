@@ -134,6 +134,7 @@ class ScriptedSyntheticBackbone:
 SCRIPTED_WRITERS: dict[str, str] = {
     "SyntheticSpec": "proact_env.llm.scripted:ScriptedSyntheticBackbone",
     "PlanningSpec": "proact_env.llm.scripted_planning:ScriptedPlanningBackbone",
+    "CodingSpec": "proact_env.llm.scripted_coding:ScriptedCodingBackbone",
 }
 
 

@@ -72,6 +72,11 @@ class CodingProblem:
     def guess_rate(self, key: str) -> float:
         return dict(self.guess_rates).get(key, 1.0)
 
+    def task(self, sandbox: "SandboxConfig | None" = None) -> Task:
+        """This problem as an env `Task`, graded in a sandbox configured by `sandbox` (default: strongest)."""
+        return Task(id=self.id, domain="coding", query=self.query, hidden=self.hidden,
+                    payload=CodingSpec(self, sandbox), source=self.source)
+
 
 def extract_code(message: str) -> str:
     """The program in an Execute message.
@@ -179,16 +184,7 @@ class CodingTaskSource:
         """The `Task` of problem `index` (built once)."""
         task = self._tasks.get(index)
         if task is None:
-            problem = self.problems[index]
-            task = Task(
-                id=problem.id,
-                domain="coding",
-                query=problem.query,
-                hidden=problem.hidden,
-                payload=CodingSpec(problem, self.sandbox),
-                source=problem.source,
-            )
-            self._tasks[index] = task
+            task = self._tasks[index] = self.problems[index].task(self.sandbox)
         return task
 
     def default_backbone(self) -> "ScriptedCodingBackbone":

@@ -16,14 +16,14 @@ import json
 import os
 import tempfile
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any, Iterable, Mapping
 
 from proact_env.errors import SchemaError
 from proact_env.tasks.coding import CodingProblem, record_field, string_list
 from proact_env.tasks.coding_facts import GuessRates
 from proact_env.tasks.humaneval import HUMANEVALCOMM_VARIANTS, load_humaneval, load_humanevalcomm
 from proact_env.tasks.mbpp import json_lines, load_mbpp
-from proact_env.types import HiddenFact, State
+from proact_env.types import HiddenFact, State, Task
 
 DATASET_FORMATS = ("mbpp", "mbpp-sanitized", "humaneval", "humanevalcomm", "states")
 
@@ -78,6 +78,16 @@ def problem_from_record(record: Any, *, where: str) -> CodingProblem:
         category=_optional(record, "category", where),
         shown_name=_optional(record, "shown_name", where),
     )
+
+
+def is_coding_record(record: Mapping[str, Any]) -> bool:
+    """Whether a states line carries a coding task's hidden fields (`proact_env.tasks.states.STATE_LOADERS`)."""
+    return "entry_point" in record and ("tests" in record or "mbpp_tests" in record)
+
+
+def task_from_record(record: Any, where: str) -> Task:
+    """The coding `Task` of one states-file line (`proact_env.tasks.states.STATE_LOADERS`)."""
+    return problem_from_record(record, where=where).task()
 
 
 def _optional(record: dict, name: str, where: str, default: str = "") -> str:

@@ -27,6 +27,8 @@ from proact_env.types import HiddenFact, State, Task
 STATE_LOADERS: list[tuple[str, str, str]] = [
     ("planning", "proact_env.tasks.planning.states:is_planning_record",
      "proact_env.tasks.planning.states:task_from_record"),
+    ("coding", "proact_env.tasks.coding_states:is_coding_record",
+     "proact_env.tasks.coding_states:task_from_record"),
 ]
 
 _MAX_HIDDEN = 4
