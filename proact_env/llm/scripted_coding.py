@@ -25,6 +25,7 @@ from dataclasses import dataclass
 
 from proact_env.llm import MessageRequest
 from proact_env.llm.code_mutations import add_parameter, mutate, rename_function
+from proact_env.llm.scripted import check_questions_per_turn, payload_for
 from proact_env.rng import pick, pick_index
 from proact_env.tasks.coding import CodingProblem, CodingSpec
 from proact_env.tasks.coding_facts import name_candidates, name_guess_rate
@@ -67,16 +68,10 @@ class ScriptedCodingBackbone:
     def __post_init__(self) -> None:
         if not 0.0 <= self.skill <= 1.0:
             raise ValueError(f"skill must be in [0, 1], got {self.skill!r}")
-        if self.questions_per_turn not in (1, 2):
-            raise ValueError(f"questions_per_turn must be 1 or 2, got {self.questions_per_turn!r}")
+        check_questions_per_turn(self.questions_per_turn)
 
     def write(self, request: MessageRequest) -> str:
-        spec = request.task.payload
-        if not isinstance(spec, CodingSpec):
-            raise TypeError(
-                f"ScriptedCodingBackbone writes for coding tasks only, got a {request.task.source!r} task; "
-                "choose the scripted backbone of that task source or an LLM backbone"
-            )
+        spec = payload_for(self, request, CodingSpec)
         if request.action is Action.CLARIFY:
             return self._clarify(spec.problem, request.revealed, request.rng)
         return self._execute(spec.problem, request.revealed, request.rng)

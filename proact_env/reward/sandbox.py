@@ -69,7 +69,7 @@ _BOOT = (
     "del d,h\n"
     "g['main'](j,int(sys.argv[2]))\n"
 )
-_PROBE_SCRIPT = "import sys,importlib.util as u;print(sys.version_info[0],sys.version_info[1],u.MAGIC_NUMBER.hex())"
+_VERSION_SCRIPT = "import sys;print(*sys.version_info[:2])"
 _KEEP_OUTPUT = 8192
 
 
@@ -176,43 +176,44 @@ class Launcher:
 
     level: str
     python: str
-    prefix: tuple[str, ...]
-    harness: Any  # the compiled harness (same bytecode version) or its source
+    python_flags: tuple[str, ...]
+    harness: Any  # the compiled harness (same bytecode version as the sandbox's) or its source
     run_as_root: bool
-    bwrap_features: frozenset[str] = frozenset()
+    bwrap_args: tuple[str, ...] = ()  # everything before the tmpfs size, for the bwrap level
 
-    def command(self, config: SandboxConfig, payload_fd: int, results_fd: int, workdir: str | None, uid: int | None) -> list[str]:
-        flags = ["-s", "-S", "-B"] + (["-P"] if _python_version(self.python) >= (3, 11) else [])
-        python = [self.python, *flags, "-c", _BOOT, str(payload_fd), str(results_fd)]
+    def command(self, config: SandboxConfig, payload_fd: int, results_fd: int, fallback_uid: int | None) -> list[str]:
+        command = [self.python, *self.python_flags, "-c", _BOOT, str(payload_fd), str(results_fd)]
+        ids = (fallback_uid, fallback_uid) if fallback_uid is not None else None
         if self.level == "bwrap":
-            command = self._bwrap_args(config) + python
-            uid, gid = (config.sandbox_uid, config.sandbox_gid) if self.run_as_root else (None, None)
-        else:
-            command = python
-            gid = uid
-        if uid is not None:
+            size = (str(config.limits.tmpfs_mb * _MiB),) if self.bwrap_args[-1] == "--size" else ()
+            command = [*self.bwrap_args, *size, "--tmpfs", "/tmp", "--chdir", "/tmp", "--", *command]
+            ids = (config.sandbox_uid, config.sandbox_gid) if self.run_as_root else None
+        if ids is not None:
             # setpriv drops to the sandbox uid without making this (possibly huge)
             # process fork: subprocess can only vfork when no uid change is asked.
-            command = ["setpriv", f"--reuid={uid}", f"--regid={gid}", "--clear-groups", "--", *command]
+            command = ["setpriv", f"--reuid={ids[0]}", f"--regid={ids[1]}", "--clear-groups", "--", *command]
         return command
 
-    def _bwrap_args(self, config: SandboxConfig) -> list[str]:
-        args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
-        if "disable-userns" in self.bwrap_features:
-            args.append("--disable-userns")
-        args += ["--ro-bind", "/usr", "/usr"]
-        for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
-            if os.path.islink(top):
-                args += ["--symlink", os.readlink(top), top]
-            elif os.path.isdir(top):
-                args += ["--ro-bind", top, top]
-        for path in self.prefix:
-            args += ["--ro-bind", path, path]
-        args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--dev", "/dev"]
-        if "size" in self.bwrap_features:
-            args += ["--size", str(config.limits.tmpfs_mb * _MiB)]
-        args += ["--tmpfs", "/tmp", "--chdir", "/tmp", "--"]
-        return args
+
+def _bwrap_args(python: str) -> tuple[str, ...]:
+    """bubblewrap's fixed arguments: every namespace unshared, system directories read-only, nothing else.
+
+    The trailing ``--size`` marks that this bubblewrap can size the tmpfs (its value comes per job).
+    """
+    usage = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
+    args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
+    if "--disable-userns" in usage:
+        args.append("--disable-userns")
+    args += ["--ro-bind", "/usr", "/usr"]
+    for top in ("/bin", "/sbin", "/lib", "/lib32", "/lib64", "/libx32"):
+        if os.path.islink(top):
+            args += ["--symlink", os.readlink(top), top]
+        elif os.path.isdir(top):
+            args += ["--ro-bind", top, top]
+    for path in _python_prefix(python):
+        args += ["--ro-bind", path, path]
+    args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--dev", "/dev"]
+    return tuple(args) + (("--size",) if "--size" in usage else ())
 
 
 def minimal_env(home: str) -> dict[str, str]:
@@ -323,14 +324,9 @@ def _python_prefix(python: str) -> tuple[str, ...]:
 
 @functools.lru_cache(maxsize=None)
 def _python_version(python: str) -> tuple[int, int]:
-    out = subprocess.run([python, "-s", "-S", "-c", _PROBE_SCRIPT], capture_output=True, text=True, timeout=30)
-    major, minor, _ = out.stdout.split()
+    out = subprocess.run([python, "-s", "-S", "-c", _VERSION_SCRIPT], capture_output=True, text=True, timeout=30)
+    major, minor = out.stdout.split()
     return int(major), int(minor)
-
-
-def _bwrap_features() -> frozenset[str]:
-    usage = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
-    return frozenset(name for name in ("disable-userns", "size") if f"--{name}" in usage)
 
 
 def _try_launcher(level: str, python: str, is_root: bool, uid: int, gid: int) -> Launcher | str:
@@ -345,10 +341,10 @@ def _try_launcher(level: str, python: str, is_root: bool, uid: int, gid: int) ->
     launcher = Launcher(
         level=level,
         python=python,
-        prefix=_python_prefix(python),
+        python_flags=("-s", "-S", "-B") + (("-P",) if version >= (3, 11) else ()),
         harness=source,
         run_as_root=is_root,
-        bwrap_features=_bwrap_features() if level == "bwrap" else frozenset(),
+        bwrap_args=_bwrap_args(python) if level == "bwrap" else (),
     )
     config = SandboxConfig(isolation=level, python=python, sandbox_uid=uid, sandbox_gid=gid,
                            limits=SandboxLimits(timeout_s=30))
@@ -428,7 +424,7 @@ def run_job(job: tuple, config: SandboxConfig = SandboxConfig(), *, launcher: La
             uid, lock = _SLOTS.acquire(config.fallback_uid_base)
             os.chown(workdir, uid, uid)
         if launcher.level == "landlock":
-            readable = ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/urandom") + launcher.prefix
+            readable = ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/urandom") + _python_prefix(launcher.python)
             landlock = (readable, (workdir, "/dev/null"))
     payload = marshal.dumps((launcher.harness, (limits.rlimits(), landlock) + tuple(job)))
     try:
@@ -450,7 +446,7 @@ def _launch(launcher: Launcher, config: SandboxConfig, payload: bytes, workdir: 
     try:
         os.write(payload_fd, payload)
         os.lseek(payload_fd, 0, os.SEEK_SET)
-        command = launcher.command(config, payload_fd, results_w, workdir, uid)
+        command = launcher.command(config, payload_fd, results_w, uid)
         proc = subprocess.Popen(
             command,
             stdin=subprocess.DEVNULL,

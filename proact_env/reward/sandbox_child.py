@@ -36,6 +36,7 @@ Values: null/true/false, ["i", hex], ["f", float.hex], ["c", re, im], ["s", hex]
 """
 
 MAX_DEPTH = 100
+MAX_ITEMS = 1000000  # items read from a returned iterator (it may never end)
 MESSAGE_CHARS = 2000
 
 
@@ -44,7 +45,7 @@ def _hex(text):
 
 
 def _encode(value, depth=0):
-    """Plain data as the parent can rebuild it; anything else becomes ["x", type name]."""
+    """Plain data as the parent can rebuild it; anything else becomes ["x", type name, truth value]."""
     if depth > MAX_DEPTH:
         raise ValueError("result nested deeper than %d levels" % MAX_DEPTH)
     kind = type(value)
@@ -77,7 +78,7 @@ def _encode(value, depth=0):
 
 def _encode_other(value, depth):
     """Subclasses of plain types travel as their base type; iterators and dict views as their items."""
-    for base in (bool, int, float, str, complex, bytes):
+    for base in (int, float, str, complex, bytes):
         if isinstance(value, base):
             return _encode(base(value) if base is not int else int.__index__(value), depth)
     for base in (list, tuple, set, frozenset):
@@ -93,7 +94,12 @@ def _encode_other(value, depth):
             return '["di",[%s]]' % ",".join(["[%s,%s]" % (_encode(k, depth + 1), _encode(v, depth + 1)) for k, v in items])
         return '["%s",[%s]]' % (tag, ",".join([_encode(v, depth + 1) for v in items]))
     if hasattr(type(value), "__next__") and hasattr(type(value), "__iter__"):
-        return '["it",[%s]]' % ",".join([_encode(v, depth + 1) for v in value])
+        items = []
+        for item in value:
+            if len(items) == MAX_ITEMS:
+                raise ValueError("the returned iterator yields more than %d items" % MAX_ITEMS)
+            items.append(_encode(item, depth + 1))
+        return '["it",[%s]]' % ",".join(items)
     try:
         truth = "true" if value else "false"
     except BaseException:
@@ -185,8 +191,6 @@ def main(job, results_fd):
     _set_limits(limits)
     if landlock is not None:
         _landlock(*landlock)
-    if hasattr(sys, "set_int_max_str_digits"):  # big integer results must still print
-        sys.set_int_max_str_digits(0)
 
     def emit(line):
         data = (line + "\n").encode()
