@@ -10,6 +10,7 @@ import pytest
 
 import proact_env
 from proact_env import Action, Task
+from proact_env.reward.sandbox import SandboxConfig, probe
 from proact_env.llm import MessageRequest
 from proact_env.llm.scripted_coding import ScriptedCodingBackbone
 from proact_env.tasks.coding import CodingSpec
@@ -45,7 +46,7 @@ def test_clarifying_reveals_the_signature_and_execute_really_runs_the_tests(shar
     obs, reward, terminated, truncated, info = env.step(Action.EXECUTE)
     assert task.payload.problem.entry_point in info["assistant_msg"]
     assert info["task_score"]["score"] == 1.0 and terminated
-    assert info["task_score"]["details"]["isolation"] == "bwrap"
+    assert info["task_score"]["details"]["isolation"] == probe(SandboxConfig()).level
     assert len(info["task_score"]["details"]["tests"]) == len(task.payload.problem.tests)
 
 
@@ -111,11 +112,12 @@ def test_humanevalcomm_accepts_the_name_the_modified_prompt_shows(shared_data):
 
 
 def test_sandbox_options_pass_through_the_env(shared_data):
-    env = make("proact_env/Coding-v0", shared_data, sandbox={"isolation": "landlock", "limits": {"timeout_s": 5}})
+    level = probe(SandboxConfig()).level
+    env = make("proact_env/Coding-v0", shared_data, sandbox={"isolation": level, "limits": {"timeout_s": 5}})
     source = env.unwrapped.task_source
-    assert source.sandbox.isolation == "landlock" and source.sandbox.limits.timeout_s == 5
+    assert source.sandbox.isolation == level and source.sandbox.limits.timeout_s == 5
     env.reset(seed=0)
     _, _, _, _, info = env.step(Action.EXECUTE)
-    assert info["task_score"]["details"]["isolation"] == "landlock"
+    assert info["task_score"]["details"]["isolation"] == level
     with pytest.raises(ValueError, match="unknown sandbox option"):
         make("proact_env/Coding-v0", shared_data, sandbox={"isolaton": "bwrap"})

@@ -8,6 +8,7 @@ import math
 import pytest
 
 from proact_env import SchemaError
+from proact_env.reward.sandbox import probe
 from proact_env.tasks.coding import CodingSpec, CodingTaskSource, extract_code, missed_facts
 from proact_env.tasks.coding_facts import GuessRates, name_candidates, name_guess_rate
 from proact_env.tasks.coding_states import detect_format, load_coding_problems, read_states, write_states
@@ -110,7 +111,7 @@ def test_scoring_runs_the_code_and_names_the_missed_facts(mbpp):
     problem = mbpp["mbpp/2"]
     spec = CodingSpec(problem)
     right = spec.score(f"```python\n{problem.reference}\n```")
-    assert (right.score, right.details["missed_facts"], right.details["isolation"]) == (1.0, [], "bwrap")
+    assert (right.score, right.details["missed_facts"], right.details["isolation"]) == (1.0, [], probe().level)
     renamed = problem.reference.replace("similar_elements", "shared_elements")
     wrong_name = spec.score(f"```python\n{renamed}\n```")
     assert wrong_name.score == 0.0 and wrong_name.details["missed_facts"] == ["signature"]

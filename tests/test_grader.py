@@ -10,6 +10,7 @@ import pytest
 from proact_env.reward import GradeJob, grade_many, run_tests
 from proact_env.reward.asserts import WHERE_GRADER, WHERE_GRADER_BOTH_SIDES, WHERE_SANDBOX, shadowed_names, split_test
 from proact_env.reward.evaluate import CheckError, evaluate, truthy
+from proact_env.reward.sandbox import probe
 from proact_env.reward.wire import ConsumedIterator, Unserialisable, WireError, decode_value, parse_records
 
 
@@ -126,7 +127,7 @@ def test_run_tests_reports_each_outcome():
     assert [o.status for o in report.outcomes] == ["passed", "failed", "error", "passed"]
     assert [o.where for o in report.outcomes] == [WHERE_GRADER] * 3 + [WHERE_SANDBOX]
     assert "ValueError: negative" in report.outcomes[2].detail
-    assert (report.passed, report.total, report.score, report.isolation) == (2, 4, 0.5, "bwrap")
+    assert (report.passed, report.total, report.score, report.isolation) == (2, 4, 0.5, probe().level)
     json.dumps(report.to_dict())  # reports travel in trajectory files
 
 

@@ -10,6 +10,7 @@ when nothing isolates the code, so these tests can fail.
 
 from __future__ import annotations
 
+import functools
 import os
 import shutil
 import signal
@@ -23,9 +24,16 @@ from pathlib import Path
 import pytest
 
 from proact_env.reward import SandboxConfig, SandboxLimits, SandboxUnavailable, run_tests
+from proact_env.reward import sandbox
 from proact_env.reward.sandbox import landlock_abi, minimal_env, probe
 
-LEVELS = ["bwrap", pytest.param("landlock", marks=pytest.mark.skipif(landlock_abi() < 4, reason="needs Landlock ABI >= 4"))]
+# Each attack runs at every level this machine offers that is meant to stop it: bubblewrap (what
+# `make system-deps` installs) and, as root (own uid per job), Landlock with network rules (ABI >= 4).
+LEVELS = [
+    pytest.param("bwrap", marks=pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")),
+    pytest.param("landlock", marks=pytest.mark.skipif(os.geteuid() != 0 or landlock_abi() < 4,
+                                                      reason="the landlock level needs root and Landlock ABI >= 4")),
+]
 SECRET = "canary-7f3a9c"
 
 
@@ -393,5 +401,18 @@ def test_no_isolation_is_refused_without_opt_in(monkeypatch):
         probe(SandboxConfig(isolation="none"))
 
 
-def test_auto_picks_bubblewrap_here():
+@pytest.mark.skipif(shutil.which("bwrap") is None, reason="bubblewrap is not installed")
+def test_auto_picks_bubblewrap_when_it_is_installed():
+    # an installed bubblewrap that cannot run (user namespaces disabled...) must not go unnoticed
     assert probe(SandboxConfig()).level == "bwrap"
+
+
+@pytest.mark.skipif(os.geteuid() != 0 or landlock_abi() < 4, reason="the landlock level needs root and Landlock ABI >= 4")
+def test_without_bubblewrap_auto_falls_back_to_the_next_level(monkeypatch, tmp_path):
+    (tmp_path / "setpriv").symlink_to(shutil.which("setpriv"))
+    monkeypatch.setenv("PATH", str(tmp_path))  # bubblewrap is not on this PATH
+    monkeypatch.setattr(sandbox, "_probe", functools.lru_cache(maxsize=None)(sandbox._probe.__wrapped__))
+    launcher = probe(SandboxConfig())
+    assert launcher.level == "landlock"
+    report = run_tests("def f():\n    return 1\n", ["assert f() == 1"], config=SandboxConfig())
+    assert report.isolation == "landlock" and report.score == 1.0
