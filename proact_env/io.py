@@ -8,6 +8,7 @@ exactly the missing units.
 
 from __future__ import annotations
 
+import gzip
 import json
 import os
 import tempfile
@@ -37,6 +38,7 @@ def atomic_write_text(path: Path, text: str) -> None:
 def read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (``"path:line"``, record) for every non-blank line; bad JSON names the line.
 
+    A ``.gz`` file is read through gzip (HumanEval ships as `HumanEval.jsonl.gz`).
     Raises `SchemaError` for a line that is not a JSON object and for a file
     with no records at all, `FileNotFoundError` for a missing file.
     """
@@ -44,7 +46,8 @@ def read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
     if not path.is_file():
         raise FileNotFoundError(f"{path}: no such file")
     seen = False
-    with path.open("r", encoding="utf-8") as handle:
+    opener = gzip.open if path.suffix == ".gz" else open
+    with opener(path, "rt", encoding="utf-8") as handle:
         for number, line in enumerate(handle, start=1):
             if not line.strip():
                 continue

@@ -163,5 +163,5 @@ def test_results_are_deterministic_across_runs():
 
 def test_probe_sources_are_valid_expressions():
     for test in ("assert f(x)[0] == 1", "assert f(x) in [1, 2]", "assert -f(x) == 2 if y else 3"):
-        for probe in split_test(test).probes:
-            ast.parse(probe, mode="eval")
+        for source in split_test(test).probes:
+            ast.parse(source, mode="eval")

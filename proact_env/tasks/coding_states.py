@@ -11,18 +11,15 @@ envs and `proact verify-tasks` read them.
 
 from __future__ import annotations
 
-import gzip
-import json
-import os
-import tempfile
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
 from proact_env.errors import SchemaError
+from proact_env.io import atomic_write_text, dumps_line, read_jsonl
 from proact_env.tasks.coding import CodingProblem, record_field, string_list
 from proact_env.tasks.coding_facts import GuessRates
 from proact_env.tasks.humaneval import HUMANEVALCOMM_VARIANTS, load_humaneval, load_humanevalcomm
-from proact_env.tasks.mbpp import json_lines, load_mbpp
+from proact_env.tasks.mbpp import load_mbpp
 from proact_env.types import HiddenFact, State, Task
 
 DATASET_FORMATS = ("mbpp", "mbpp-sanitized", "humaneval", "humanevalcomm", "states")
@@ -95,27 +92,14 @@ def _optional(record: dict, name: str, where: str, default: str = "") -> str:
 
 
 def write_states(problems: Iterable[CodingProblem], path: str | Path) -> int:
-    """Write a states file atomically (a temp file renamed over `path`); returns the line count."""
-    path = Path(path)
-    path.parent.mkdir(parents=True, exist_ok=True)
-    count = 0
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "w", encoding="utf-8") as handle:
-            for problem in problems:
-                handle.write(json.dumps(problem_to_record(problem), ensure_ascii=False) + "\n")
-                count += 1
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
-    return count
+    """Write a states file atomically; returns the number of lines."""
+    lines = [dumps_line(problem_to_record(p)) for p in problems]
+    atomic_write_text(Path(path), "".join(lines))
+    return len(lines)
 
 
 def read_states(path: str | Path) -> list[CodingProblem]:
-    path = Path(path)
-    with open(path, encoding="utf-8") as handle:
-        return [problem_from_record(record, where=where) for where, record in json_lines(handle, str(path))]
+    return [problem_from_record(record, where=where) for where, record in read_jsonl(Path(path))]
 
 
 def detect_format(path: str | Path) -> str:
@@ -125,25 +109,20 @@ def detect_format(path: str | Path) -> str:
         raise FileNotFoundError(f"dataset file not found: {path}")
     if path.suffix == ".json":
         return "mbpp-sanitized"
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for where, record in json_lines(handle, str(path)):
-            if not isinstance(record, dict):
-                raise SchemaError(where, None, f"expected a JSON object, got {type(record).__name__}")
-            if "query" in record:
-                return "states"
-            if "text" in record and "test_list" in record:
-                return "mbpp"
-            if "prompt1a" in record or "test_case" in record:
-                return "humanevalcomm"
-            if "canonical_solution" in record:
-                return "humaneval"
-            raise SchemaError(where, None, (
-                "unknown dataset record: expected a coding states line (query, tests, entry_point...), "
-                "MBPP (text, test_list), HumanEval (prompt, canonical_solution) or HumanEvalComm (prompt1a, test_case); "
-                f"found fields {sorted(record)[:8]}"
-            ))
-    raise SchemaError(str(path), None, "the dataset file is empty")
+    where, record = next(read_jsonl(path))  # read_jsonl refuses an empty file
+    if "query" in record:
+        return "states"
+    if "text" in record and "test_list" in record:
+        return "mbpp"
+    if "prompt1a" in record or "test_case" in record:
+        return "humanevalcomm"
+    if "canonical_solution" in record:
+        return "humaneval"
+    raise SchemaError(where, None, (
+        "unknown dataset record: expected a coding states line (query, tests, entry_point...), "
+        "MBPP (text, test_list), HumanEval (prompt, canonical_solution) or HumanEvalComm (prompt1a, test_case); "
+        f"found fields {sorted(record)[:8]}"
+    ))
 
 
 def load_coding_problems(path: str | Path, *, split: str = "all", variants: tuple[str, ...] = HUMANEVALCOMM_VARIANTS,

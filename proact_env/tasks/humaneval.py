@@ -15,14 +15,13 @@ case becomes ``assert str(f(input)).strip() == 'output'``.
 from __future__ import annotations
 
 import ast
-import gzip
 from pathlib import Path
 from typing import Any
 
 from proact_env.errors import SchemaError
 from proact_env.tasks.coding import CodingProblem, record_field
 from proact_env.tasks.coding_facts import GuessRates, PromptParts, humanevalcomm_facts, parse_code, prompt_parts
-from proact_env.tasks.mbpp import json_lines
+from proact_env.io import read_jsonl
 
 HUMANEVALCOMM_VARIANTS = ("1a", "1c", "1p", "2ac", "2ap", "2cp", "3acp")
 _NOTHING_SHOWN = PromptParts(name="", parameters=None, signature="", docstring="")
@@ -30,10 +29,7 @@ _NOTHING_SHOWN = PromptParts(name="", parameters=None, signature="", docstring="
 
 def load_humaneval(path: str | Path) -> list[CodingProblem]:
     """HumanEval problems from `HumanEval.jsonl.gz` (or an uncompressed `.jsonl`)."""
-    path = Path(path)
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        return [humaneval_problem(record, where=where) for where, record in json_lines(handle, str(path))]
+    return [humaneval_problem(record, where=where) for where, record in read_jsonl(Path(path))]
 
 
 def humaneval_problem(record: dict[str, Any], *, where: str) -> CodingProblem:
@@ -44,10 +40,13 @@ def humaneval_problem(record: dict[str, Any], *, where: str) -> CodingProblem:
     test_code = record_field(record, "test", str, where)
     try:
         tests, check_setup = check_tests(test_code, entry_point)
+    except (SyntaxError, ValueError) as exc:
+        raise SchemaError(where, "test", f"cannot read the tests: {exc}") from None
+    try:
         helpers = prompt_helpers(prompt, entry_point)
         signature = prompt_parts(prompt, entry_point).signature
     except (SyntaxError, ValueError) as exc:
-        raise SchemaError(where, "test", f"cannot read the problem: {exc}") from None
+        raise SchemaError(where, "prompt", f"cannot read the prompt: {exc}") from None
     return CodingProblem(
         id=f"humaneval/{task_id.split('/')[-1]}",
         source="humaneval",
@@ -104,11 +103,9 @@ def load_humanevalcomm(path: str | Path, *, variants: tuple[str, ...] = HUMANEVA
     unknown = set(variants) - set(HUMANEVALCOMM_VARIANTS)
     if unknown:
         raise ValueError(f"unknown HumanEvalComm variant(s) {sorted(unknown)}: expected {HUMANEVALCOMM_VARIANTS}")
-    path = Path(path)
     problems = []
-    with open(path, encoding="utf-8") as handle:
-        for where, record in json_lines(handle, str(path)):
-            problems.extend(humanevalcomm_problems(record, where=where, variants=variants, rates=rates))
+    for where, record in read_jsonl(Path(path)):
+        problems.extend(humanevalcomm_problems(record, where=where, variants=variants, rates=rates))
     return problems
 
 

@@ -11,9 +11,10 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Any, Iterable, Iterator
+from typing import Any, Iterator
 
 from proact_env.errors import SchemaError, require
+from proact_env.io import read_jsonl
 from proact_env.tasks.coding import CodingProblem, record_field, string_list
 from proact_env.tasks.coding_facts import (
     GuessRates,
@@ -52,7 +53,7 @@ def load_mbpp(path: str | Path, *, split: str = "all", rates: GuessRates = Guess
     low, high = check_split(split)
     sanitized = path.suffix == ".json"
     problems = []
-    for where, record in (_array_records(path) if sanitized else _jsonl_records(path)):
+    for where, record in (_array_records(path) if sanitized else read_jsonl(path)):
         task_id = record_field(record, "task_id", int, where)
         if low <= task_id <= high:
             problems.append(mbpp_problem(record, where=where, sanitized=sanitized, rates=rates, challenge=challenge))
@@ -110,23 +111,6 @@ def mbpp_problem(record: dict[str, Any], *, where: str, sanitized: bool, rates: 
         hidden=tuple(f for f, _ in facts),
         guess_rates=tuple((f.key, rate) for f, rate in facts),
     )
-
-
-def _jsonl_records(path: Path) -> Iterator[tuple[str, Any]]:
-    with open(path, encoding="utf-8") as handle:
-        yield from json_lines(handle, str(path))
-
-
-def json_lines(lines: Iterable[str], name: str) -> Iterator[tuple[str, Any]]:
-    """(``name:line``, record) for every non-blank line; invalid JSON is a `SchemaError` naming the line."""
-    for number, line in enumerate(lines, start=1):
-        if not line.strip():
-            continue
-        where = f"{name}:{number}"
-        try:
-            yield where, json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise SchemaError(where, None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
 
 
 def _array_records(path: Path) -> Iterator[tuple[str, Any]]:
