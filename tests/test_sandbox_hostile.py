@@ -416,3 +416,29 @@ def test_without_bubblewrap_auto_falls_back_to_the_next_level(monkeypatch, tmp_p
     assert launcher.level == "landlock"
     report = run_tests("def f():\n    return 1\n", ["assert f() == 1"], config=SandboxConfig())
     assert report.isolation == "landlock" and report.score == 1.0
+
+
+@pytest.mark.skipif(os.geteuid() != 0, reason="the uid level needs root")
+def test_uid_level_runs_jobs_as_their_own_uid_and_kills_what_they_leave(canary_dir):
+    """The weakest isolating level: an unprivileged uid of its own (world-readable files stay readable)."""
+    marker = f"uid-daemon-{os.getpid()}-{time.monotonic_ns()}"
+    config = SandboxConfig(isolation="uid", limits=SandboxLimits(timeout_s=3.0))
+    program = f"""
+import os, sys
+if os.fork() == 0:
+    os.setsid()
+    os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(30)", "{marker}"])
+def ids():
+    return os.getuid(), os.geteuid(), os.getgroups()
+def write_canary():
+    open({str(canary_dir / 'root-only')!r}, 'w').write('x')
+"""
+    secret = canary_dir / "root-only"
+    secret.write_text("")
+    secret.chmod(0o600)  # root's file: another uid may not write it
+    report = grade(program, [f"assert ids()[0] >= {config.fallback_uid_base} and ids()[0] == ids()[1]",
+                             "assert ids()[2] == []", "assert write_canary() is None"], config)
+    assert [o.passed for o in report.outcomes] == [True, True, False]
+    assert report.isolation == "uid"
+    assert wait_until_gone(marker) == []
+    assert_next_program_graded(config)
