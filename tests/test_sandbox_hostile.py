@@ -39,7 +39,8 @@ SECRET = "canary-7f3a9c"
 
 @pytest.fixture(params=LEVELS)
 def config(request) -> SandboxConfig:
-    return SandboxConfig(isolation=request.param, limits=SandboxLimits(timeout_s=3.0))
+    # generous: a loaded CI machine must not turn a contained attack into a timeout (timeout tests set their own)
+    return SandboxConfig(isolation=request.param, limits=SandboxLimits(timeout_s=10.0))
 
 
 @pytest.fixture
@@ -74,7 +75,7 @@ def processes_with(marker: str) -> list[int]:
     return found
 
 
-def wait_until_gone(marker: str, seconds: float = 3.0) -> list[int]:
+def wait_until_gone(marker: str, seconds: float = 10.0) -> list[int]:
     deadline = time.monotonic() + seconds
     while processes_with(marker) and time.monotonic() < deadline:
         time.sleep(0.05)
@@ -84,7 +85,7 @@ def wait_until_gone(marker: str, seconds: float = 3.0) -> list[int]:
 def test_infinite_loop_is_killed_at_the_wall_clock_limit(config):
     start = time.monotonic()
     report = grade("def f():\n    while True:\n        pass\n", ["assert f() == 1"], config, timeout_s=1.0)
-    assert time.monotonic() - start < 3.0
+    assert time.monotonic() - start < 4.0
     assert report.score == 0.0 and report.status == "timeout"
     assert report.outcomes[0].status == "timeout"
     assert_next_program_graded(config)
@@ -93,8 +94,8 @@ def test_infinite_loop_is_killed_at_the_wall_clock_limit(config):
 def test_sleep_is_killed_and_earlier_results_are_kept(config):
     program = "import time\ndef fast():\n    return 1\ndef slow():\n    time.sleep(60)\n    return 2\n"
     start = time.monotonic()
-    report = grade(program, ["assert fast() == 1", "assert slow() == 2"], config, timeout_s=1.0)
-    assert time.monotonic() - start < 3.0
+    report = grade(program, ["assert fast() == 1", "assert slow() == 2"], config, timeout_s=2.0)
+    assert time.monotonic() - start < 5.0
     assert [o.status for o in report.outcomes] == ["passed", "timeout"]
     assert report.score == 0.5
     assert_next_program_graded(config)
@@ -146,7 +147,7 @@ def f():
     return 1
 """
     report = grade(program, ["assert f() == 1"], config)
-    assert report.score == 1.0
+    assert report.score == 1.0, (report.status, report.detail, report.outcomes)
     assert wait_until_gone(marker) == []
     assert_next_program_graded(config)
 
@@ -422,7 +423,7 @@ def test_without_bubblewrap_auto_falls_back_to_the_next_level(monkeypatch, tmp_p
 def test_uid_level_runs_jobs_as_their_own_uid_and_kills_what_they_leave(canary_dir):
     """The weakest isolating level: an unprivileged uid of its own (world-readable files stay readable)."""
     marker = f"uid-daemon-{os.getpid()}-{time.monotonic_ns()}"
-    config = SandboxConfig(isolation="uid", limits=SandboxLimits(timeout_s=3.0))
+    config = SandboxConfig(isolation="uid", limits=SandboxLimits(timeout_s=10.0))
     program = f"""
 import os, sys
 if os.fork() == 0:
