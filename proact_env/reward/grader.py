@@ -11,7 +11,7 @@ from __future__ import annotations
 import os
 import reprlib
 from concurrent.futures import ThreadPoolExecutor
-from dataclasses import dataclass, field, replace
+from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
 from proact_env.reward.asserts import SplitTest, safe_modules, shadowed_names, split_test
@@ -103,7 +103,6 @@ class GradeJob:
     program: str
     tests: tuple[str, ...]
     setup_code: str = ""
-    key: Any = field(default=None, compare=False)
 
 
 def run_tests(
