@@ -25,7 +25,7 @@ from proact_env.rollout.generate import GenerationConfig, UnitGenerator, run_gen
 
 REPO = Path(__file__).resolve().parents[1]
 #: a generation with multi-turn branching and lookahead: some work per state, several lines per unit
-GENERATE = ["generate", "--n_states", "40", "--multi_turn", "--max_turns", "4", "--lookahead", "2", "--seed", "3",
+GENERATE = ["generate", "--n_states", "200", "--multi_turn", "--max_turns", "4", "--lookahead", "2", "--seed", "3",
             "--no-progress"]
 
 
@@ -76,7 +76,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_file_is_the_clean_runs(ray
 
     from proact_env.distributed.ray_backend import RayExecutor
 
-    config = GenerationConfig(out=tmp_path / "t.jsonl", n_states=40, multi_turn=True, max_turns=4, lookahead=2,
+    config = GenerationConfig(out=tmp_path / "t.jsonl", n_states=200, multi_turn=True, max_turns=4, lookahead=2,
                               seed=3, concurrency=2)
     written, pids = [], []
     with RayExecutor(ExecutorConfig(backend="ray", workers=2), concurrency=2) as executor:
@@ -90,7 +90,7 @@ def test_a_worker_killed_mid_run_is_restarted_and_the_file_is_the_clean_runs(ray
         summary = run_generation(config, UnitGenerator(config), progress=kill_worker_0_after_the_first_unit,
                                  executor=executor)
     assert len(pids) == 2 and pids[0] != pids[1]
-    assert summary.units_written == 40
+    assert summary.units_written == 200
     assert config.out.read_bytes() == clean_generation
 
 
@@ -158,3 +158,21 @@ def test_backend_ray_without_ray_names_the_pip_install(command, tmp_path, monkey
     assert main([*command, "--out", str(out), "--backend", "ray", "--no-progress"]) == 2
     assert "pip install 'proact-env[ray]'" in capsys.readouterr().err
     assert not out.exists()
+
+
+def test_cheap_shards_are_grouped_into_tasks_and_slow_ones_sent_alone():
+    from proact_env.distributed.ray_backend import MAX_SHARDS_PER_TASK, TaskSizer
+
+    sizer = TaskSizer()
+    assert sizer.size(remaining=1000, slots=4) == 1  # nothing measured yet
+    sizer.record(shards=1, seconds=0.003)  # a scripted state
+    assert sizer.size(remaining=1000, slots=4) == 16  # ~50 ms of work per task
+    assert sizer.size(remaining=20, slots=4) == 5  # but every slot keeps work to the end
+    sizer.record(shards=1, seconds=0.0)  # later tasks move the estimate (a running mean)
+    assert sizer.size(remaining=1000, slots=4) == 20
+    instant = TaskSizer()
+    instant.record(shards=8, seconds=0.0)
+    assert instant.size(remaining=10_000, slots=1) == MAX_SHARDS_PER_TASK
+    slow = TaskSizer()
+    slow.record(shards=2, seconds=0.3)  # states that wait on an LLM
+    assert slow.size(remaining=1000, slots=4) == 1

@@ -15,6 +15,8 @@ Ray is imported when a `RayExecutor` is entered, never at `import proact_env`.
 from __future__ import annotations
 
 import os
+import time
+import uuid
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
 from proact_env.distributed.executor import ExecutorConfig, threads_per_worker
@@ -25,20 +27,56 @@ from proact_env.llm.limits import share_request_slots
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: how many shards past the oldest unfinished one may be submitted, per worker slot
+#: how many tasks past the oldest unfinished shard may be submitted, per worker slot
 WINDOW_PER_SLOT = 4
+#: seconds of work one task should carry: long enough that Ray's ~1 ms per task (and the
+#: driver's share of it, which no worker count divides) is noise, short enough to keep results streaming
+TARGET_TASK_SECONDS = 0.05
+#: the most shards in one task
+MAX_SHARDS_PER_TASK = 64
+
+
+class TaskSizer:
+    """How many shards go in one Ray task, from the seconds per shard measured on the tasks so far.
+
+    Cheap shards (a scripted synthetic state takes ~3 ms) are grouped so the
+    driver is not capped by Ray's per-task cost; slow ones (a state that waits
+    on an LLM) go one per task. Never so many that some worker slot would idle
+    while shards remain.
+    """
+
+    def __init__(self) -> None:
+        self.seconds_per_shard: float | None = None  # running mean, None until a task is back
+
+    def record(self, shards: int, seconds: float) -> None:
+        measured = seconds / shards
+        previous = self.seconds_per_shard
+        self.seconds_per_shard = measured if previous is None else 0.8 * previous + 0.2 * measured
+
+    def size(self, remaining: int, slots: int) -> int:
+        if self.seconds_per_shard is None:
+            return 1
+        wanted = int(TARGET_TASK_SECONDS / max(self.seconds_per_shard, 1e-6))
+        fair_share = -(-remaining // slots)  # ceil: every slot keeps work
+        return max(1, min(wanted, MAX_SHARDS_PER_TASK, fair_share))
 
 
 class ShardWorker:
     """A Ray actor's body: runs shards with the run's `work` (its own envs and clients, built on first use)."""
 
-    def __init__(self, work: Callable[[Any], Any], limiter: Any | None) -> None:
-        if limiter is not None:
+    def __init__(self, work: Callable[[Any], Any], limiter_name: str | None) -> None:
+        if limiter_name is not None:
+            import ray
+
+            limiter = ray.get_actor(limiter_name)  # by name: a restarted worker finds it the same way
             share_request_slots(lambda config: ClusterSlots(limiter, config))
         self.work = work
 
-    def run(self, shard: Any) -> Any:
-        return self.work(shard)
+    def run(self, shards: Sequence[Any]) -> tuple[list[Any], float]:
+        """The results of consecutive shards, and the seconds they took (the driver sizes tasks by it)."""
+        started = time.perf_counter()
+        results = [self.work(shard) for shard in shards]
+        return results, time.perf_counter() - started
 
     def pid(self) -> int:
         """The worker's process id (to find the process in a fault-injection test)."""
@@ -85,52 +123,58 @@ class RayExecutor:
         ray = self._ray
         if ray is None:
             raise RuntimeError("enter the RayExecutor (`with RayExecutor(...) as executor:`) before map()")
-        limiter = self._start_limiter()
+        limiter_name = self._start_limiter()
         actor_class = ray.remote(ShardWorker).options(
             num_cpus=1, max_concurrency=self.threads,
             max_restarts=self.config.max_restarts, max_task_retries=self.config.max_restarts,
         )
         # `work` goes inline with each actor's creation (a few kB), so a restarted actor gets it back
-        self.actors = [actor_class.remote(work, limiter) for _ in range(self.workers)]
+        self.actors = [actor_class.remote(work, limiter_name) for _ in range(self.workers)]
         try:
             yield from self._stream(self.actors, shards)
         finally:
             for actor in self.actors:
                 ray.kill(actor, no_restart=True)
             self.actors = []
-            if limiter is not None:
-                ray.kill(limiter, no_restart=True)
+            if self.limiter is not None:
+                ray.kill(self.limiter, no_restart=True)
                 self.limiter = None
 
-    def _start_limiter(self) -> Any | None:
+    def _start_limiter(self) -> str | None:
+        """Start the run's `RequestLimiter` (if it has a request limit); return the name workers find it by."""
         if self.request_limit is None:
             return None
+        name = f"proact-request-limiter-{uuid.uuid4().hex}"
         # no CPU reserved: it only counts, and must not take a worker's place
-        self.limiter = self._ray.remote(RequestLimiter).options(num_cpus=0, max_restarts=-1).remote(self.request_limit)
-        return self.limiter
+        self.limiter = self._ray.remote(RequestLimiter).options(
+            name=name, num_cpus=0, max_restarts=-1).remote(self.request_limit)
+        return name
 
     def _stream(self, actors: list, shards: Sequence[T]) -> Iterator[tuple[int, R]]:
         ray = self._ray
-        per_actor = self.threads + 1
-        window = WINDOW_PER_SLOT * per_actor * len(actors)
+        per_actor = self.threads + 1  # tasks per actor: one queued behind those running
+        sizer = TaskSizer()
         load = [0] * len(actors)
-        pending: dict[Any, tuple[int, int]] = {}  # object ref -> (position, actor)
+        pending: dict[Any, tuple[int, int, int]] = {}  # object ref -> (first position, shards, actor)
         finished: set[int] = set()
         next_position = oldest_unfinished = 0
         while next_position < len(shards) or pending:
-            while next_position < len(shards) and next_position < oldest_unfinished + window:
+            while next_position < len(shards):
                 actor = min(range(len(actors)), key=load.__getitem__)
-                if load[actor] >= per_actor:
+                size = sizer.size(len(shards) - next_position, per_actor * len(actors))
+                if load[actor] >= per_actor or next_position >= oldest_unfinished + WINDOW_PER_SLOT * per_actor * len(actors) * size:
                     break
-                pending[actors[actor].run.remote(shards[next_position])] = (next_position, actor)
+                batch = shards[next_position:next_position + size]
+                pending[actors[actor].run.remote(batch)] = (next_position, len(batch), actor)
                 load[actor] += 1
-                next_position += 1
+                next_position += len(batch)
             (ready,), _ = ray.wait(list(pending), num_returns=1)
-            position, actor = pending.pop(ready)
+            first, size, actor = pending.pop(ready)
             load[actor] -= 1
-            result = ray.get(ready)
-            finished.add(position)
+            results, seconds = ray.get(ready)
+            sizer.record(size, seconds)
+            finished.update(range(first, first + size))
             while oldest_unfinished in finished:
                 finished.discard(oldest_unfinished)
                 oldest_unfinished += 1
-            yield position, result
+            yield from zip(range(first, first + size), results)
