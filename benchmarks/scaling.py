@@ -17,8 +17,9 @@ Four cells each: local with 1 worker (one state at a time), local with 2
 state at a time each; LLM requests bounded to the worker count across the run
 by the shared limiter). Ray is started once, before any timing; actor start-up
 is timed. Every cell's file must equal the local single-worker file byte for
-byte. Prints states/s (median of `--repeats`), the speed-ups, and a JSON report
-with the per-worker figures the README's 64-worker estimate uses.
+byte. Prints states/s (median of `--repeats`; wall clock, and steady state after
+the first state is written), the speed-ups, the driver's own ceiling, and a JSON
+report with the per-worker figures the README's 64-worker estimate uses.
 """
 
 from __future__ import annotations
@@ -27,6 +28,7 @@ import argparse
 import hashlib
 import json
 import os
+import pickle
 import statistics
 import sys
 import tempfile
@@ -38,9 +40,10 @@ from pathlib import Path
 from llm_throughput import start_server  # the sibling benchmark's server-in-a-subprocess starter
 
 from proact_env.distributed.executor import ExecutorConfig, PerProcess, open_executor
+from proact_env.io import UnitWriter
 from proact_env.llm.backbone import LLMBackbone
 from proact_env.llm.config import LLMConfig
-from proact_env.rollout.generate import GenerationConfig, UnitGenerator, run_generation
+from proact_env.rollout.generate import GenerationConfig, UnitGenerator, plan_units, run_generation
 
 CELLS = (("local", 1), ("local", 2), ("ray", 1), ("ray", 2))
 
@@ -61,10 +64,32 @@ class Timing:
     steady_states_per_s: float  # from the first state written to the last
 
 
+def generation_config(workload: Workload, out: Path, concurrency: int = 1) -> GenerationConfig:
+    return GenerationConfig(out=out, n_states=workload.states, multi_turn=workload.multi_turn, max_turns=4,
+                            lookahead=workload.lookahead, seed=7, concurrency=concurrency, overwrite=True)
+
+
+def driver_ceiling(workload: Workload, out: Path) -> float:
+    """States/s the driver alone can take in, however many workers feed it.
+
+    Unpickling each state's lines (as Ray hands them over) and writing them
+    with the `UnitWriter` are the driver's work per state (Ray's own ~1 ms per
+    task is spread over the states `TaskSizer` groups into a task).
+    """
+    config = generation_config(workload, out)
+    units = plan_units(config)
+    generator = UnitGenerator(config)
+    shipped = [pickle.dumps(generator.run(unit)) for unit in units]  # the workers' part: not timed
+    started = time.perf_counter()
+    with UnitWriter(config.out, overwrite=True) as writer:
+        for unit, lines in zip(units, shipped):
+            writer.write_unit(unit.index, pickle.loads(lines))
+    return len(units) / (time.perf_counter() - started)
+
+
 def run_cell(workload: Workload, backend: str, workers: int, out: Path) -> tuple[Timing, str]:
     """The timing and sha256 of the file of one generation; `workers` states in flight, on threads or actors."""
-    config = GenerationConfig(out=out, n_states=workload.states, multi_turn=workload.multi_turn, max_turns=4,
-                              lookahead=workload.lookahead, seed=7, concurrency=workers, overwrite=True)
+    config = generation_config(workload, out, concurrency=workers)
     backbone = PerProcess(partial(LLMBackbone.from_config, workload.llm)) if workload.llm else None
     generator = UnitGenerator(config, backbone_factory=backbone)
     executor_config = ExecutorConfig(backend=backend, workers=1 if backend == "local" else workers)
@@ -79,25 +104,30 @@ def run_cell(workload: Workload, backend: str, workers: int, out: Path) -> tuple
 
 
 def measure(workload: Workload, repeats: int, tmp: Path) -> dict:
-    """Every cell's figures (medians of `repeats`), checking every file equals the first."""
-    reference, cells = None, {}
-    for backend, workers in CELLS:
-        timings = []
-        for _ in range(repeats):
+    """Every cell's figures (medians of `repeats`), checking every file equals the first.
+
+    Each repeat runs all four cells one after the other, so a change in the
+    machine's other load during the measurement falls on every cell alike.
+    """
+    reference, timings = None, {cell: [] for cell in CELLS}
+    for _ in range(repeats):
+        for backend, workers in CELLS:
             timing, digest = run_cell(workload, backend, workers, tmp / f"{workload.name}.jsonl")
             reference = reference or digest
             if digest != reference:
                 raise AssertionError(f"{workload.name} {backend} x{workers}: output differs from the local run's")
-            timings.append(timing)
-        seconds = statistics.median(t.seconds for t in timings)
-        cell = cells[f"{backend} x{workers}"] = {
+            timings[backend, workers].append(timing)
+            print(f"  {workload.name:<10} {backend:<6} x{workers}  {workload.states / timing.seconds:8.1f} states/s "
+                  f"(steady {timing.steady_states_per_s:.1f}, start-up {timing.startup:.2f} s)", file=sys.stderr, flush=True)
+    cells = {}
+    for (backend, workers), runs in timings.items():
+        seconds = statistics.median(t.seconds for t in runs)
+        cells[f"{backend} x{workers}"] = {
             "seconds": round(seconds, 3),
             "states_per_s": round(workload.states / seconds, 1),
-            "startup_s": round(statistics.median(t.startup for t in timings), 3),
-            "steady_states_per_s": round(statistics.median(t.steady_states_per_s for t in timings), 1),
+            "startup_s": round(statistics.median(t.startup for t in runs), 3),
+            "steady_states_per_s": round(statistics.median(t.steady_states_per_s for t in runs), 1),
         }
-        print(f"  {workload.name:<10} {backend:<6} x{workers}  {cell['states_per_s']:8.1f} states/s "
-              f"(steady {cell['steady_states_per_s']:.1f}, start-up {cell['startup_s']:.2f} s)", file=sys.stderr, flush=True)
     for key in ("states_per_s", "steady_states_per_s"):
         base = cells["local x1"][key]
         for cell in cells.values():
@@ -120,6 +150,8 @@ def print_table(report: dict) -> None:
                   f"{f['startup_s']:>8.2f}s {f['steady_states_per_s']:>9.1f} {f['steady_speedup']:>8.2f}x")
         print(f"{name:<10} Ray 2 workers / 1 worker: {result['ray_x2_over_ray_x1']:.2f}x wall, "
               f"{result['ray_x2_over_ray_x1_steady']:.2f}x steady; every file identical to the local x1 run's")
+    print(f"driver ceiling (unpickle + write, synthetic states): "
+          f"{report['workloads']['synthetic']['driver_ceiling_states_per_s']:.0f} states/s")
 
 
 def main() -> dict:
@@ -145,6 +177,8 @@ def main() -> dict:
         ]
         with tempfile.TemporaryDirectory() as tmp:
             results = {w.name: measure(w, args.repeats, Path(tmp)) for w in workloads}
+            ceiling = driver_ceiling(workloads[0], Path(tmp) / "ceiling.jsonl")
+        results["synthetic"]["driver_ceiling_states_per_s"] = round(ceiling, 1)
     finally:
         process.terminate()
         process.wait(10)

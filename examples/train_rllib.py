@@ -27,6 +27,7 @@ import ray
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN, NUM_ENV_STEPS_SAMPLED_LIFETIME
 
+from proact_env.distributed.executor import ExecutorConfig, open_executor
 from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
 from proact_env.eval.registry import DEFAULT_POLICIES
 from proact_env.eval.report import write_results
@@ -83,15 +84,15 @@ def main() -> None:
     try:
         # 1. Train on the env as registered, with `--env-runners` sampling in parallel.
         checkpoint = train(args)
+        # 2. Benchmark its greedy policy beside every baseline and the exact optimum, on the same
+        #    episodes, on the same Ray instance: one benchmark worker per CPU, each loading the module.
+        with open_executor(ExecutorConfig(backend="ray")) as executor:
+            config = BenchmarkConfig(policies=(f"rllib:{checkpoint}", *DEFAULT_POLICIES), episodes=args.episodes,
+                                     seed=args.seed + 1,  # evaluation episodes differ from the training seed
+                                     workers=executor.workers)
+            results = run_benchmark(config, executor=executor)
     finally:
         ray.shutdown()
-    # 2. Benchmark its greedy policy beside every baseline and the exact optimum, on the same episodes.
-    config = BenchmarkConfig(
-        policies=(f"rllib:{checkpoint}", *DEFAULT_POLICIES),
-        episodes=args.episodes,
-        seed=args.seed + 1,  # evaluation episodes differ from the training seed
-    )
-    results = run_benchmark(config)
     summary = results.summary()
     write_results(results, args.out / "benchmark", summary)
     print(format_table(summary))
