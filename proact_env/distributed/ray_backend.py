@@ -2,9 +2,10 @@
 
 Each of `workers` actors receives the run's `work` once (pickled by Ray) and
 builds its own envs and LLM clients on first use; the driver keeps each actor
-busy with `threads + 1` shards (one queued behind those running) and never
-runs further ahead of the oldest unfinished shard than a fixed window, so the
-caller's reorder buffer stays small. A worker that dies is restarted by Ray
+busy with `threads + 1` tasks (one queued behind those running), groups cheap
+shards into tasks of about `TARGET_TASK_SECONDS` of work (`TaskSizer`), and
+never runs further ahead of the oldest unfinished shard than a fixed window,
+so the caller's reorder buffer stays small. A worker that dies is restarted by Ray
 and its unfinished shards re-run (`max_restarts`): shards depend only on their
 seeds, so the output is the same as if nothing had happened. With a request
 limit, every worker takes its LLM request slots from one `RequestLimiter` actor.
@@ -39,7 +40,7 @@ MAX_SHARDS_PER_TASK = 64
 class TaskSizer:
     """How many shards go in one Ray task, from the seconds per shard measured on the tasks so far.
 
-    Cheap shards (a scripted synthetic state takes ~3 ms) are grouped so the
+    Cheap shards (a scripted synthetic state takes a few ms) are grouped so the
     driver is not capped by Ray's per-task cost; slow ones (a state that waits
     on an LLM) go one per task. Never so many that some worker slot would idle
     while shards remain.
@@ -123,6 +124,8 @@ class RayExecutor:
         ray = self._ray
         if ray is None:
             raise RuntimeError("enter the RayExecutor (`with RayExecutor(...) as executor:`) before map()")
+        if not shards:
+            return  # e.g. a resumed run with nothing left: no worker to start
         limiter_name = self._start_limiter()
         actor_class = ray.remote(ShardWorker).options(
             num_cpus=1, max_concurrency=self.threads,
