@@ -176,3 +176,9 @@ def test_cheap_shards_are_grouped_into_tasks_and_slow_ones_sent_alone():
     slow = TaskSizer()
     slow.record(shards=2, seconds=0.3)  # states that wait on an LLM
     assert slow.size(remaining=1000, slots=4) == 1
+
+
+def test_local_generation_takes_threads_not_worker_processes(tmp_path, capsys):
+    assert main(["generate", "--n_states", "2", "--out", str(tmp_path / "t.jsonl"), "--workers", "2",
+                 "--no-progress"]) == 2
+    assert "--workers needs --backend ray" in capsys.readouterr().err

@@ -54,6 +54,8 @@ def run(args: argparse.Namespace) -> int:
     from proact_env.llm.backbone import LLMBackbone
     from proact_env.rollout.generate import GenerationConfig, UnitGenerator, plan_units, run_generation
 
+    if args.backend == "local" and (args.workers or 1) > 1:
+        raise ValueError("--workers needs --backend ray; on this machine, states overlap on --concurrency threads")
     n_states = args.n_states if args.n_states is not None else (50 if args.mode == "synthetic" else None)
     config = GenerationConfig(
         out=args.out, mode=args.mode, domain=args.domain, generator=args.generator, n_states=n_states, dataset_path=args.dataset_path,
