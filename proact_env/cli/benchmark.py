@@ -7,6 +7,7 @@ import json
 import time
 from pathlib import Path
 
+from proact_env.cli.backend_args import add_backend_arguments, executor_config_from_args
 from proact_env.eval.registry import DEFAULT_POLICIES
 
 
@@ -22,17 +23,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="comma-separated policy specs, e.g. 'optimal,threshold:tau=0.3,sb3:model.zip' (default: all baselines)")
     p.add_argument("--episodes", type=int, default=2000, help="episodes per policy (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seeds every episode (default: %(default)s)")
-    p.add_argument("--workers", type=int, default=1, help="worker processes; results do not depend on it (default: 1)")
     p.add_argument("--out", type=Path, default=Path("data/eval/benchmark"), help="output folder (default: %(default)s)")
     p.add_argument("--env-kwargs", default="{}", metavar="JSON",
                    help='extra gymnasium.make arguments as JSON, e.g. \'{"max_turns": 4, "persona": "sampled"}\'')
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
+    add_backend_arguments(p, local_workers="processes (default: 1, in this process); results do not depend on it")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from proact_env.distributed.executor import open_executor
     from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
     from proact_env.eval.registry import split_policy_list
     from proact_env.eval.report import write_results
@@ -43,18 +45,20 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--env-kwargs is not valid JSON: {exc}") from None
     if not isinstance(env_kwargs, dict):
         raise ValueError("--env-kwargs must be a JSON object")
-    config = BenchmarkConfig(
-        env_id=args.env,
-        policies=tuple(split_policy_list(args.policies)),
-        episodes=args.episodes,
-        seed=args.seed,
-        workers=args.workers,
-        env_kwargs=env_kwargs,
-    )
+    policies = tuple(split_policy_list(args.policies))
     started = time.perf_counter()
-    with tqdm(total=config.episodes * len(config.policies), unit="ep", disable=args.no_progress,
-              desc="benchmark") as bar:
-        results = run_benchmark(config, progress=bar.update)
+    with open_executor(executor_config_from_args(args)) as executor:
+        config = BenchmarkConfig(
+            env_id=args.env,
+            policies=policies,
+            episodes=args.episodes,
+            seed=args.seed,
+            workers=executor.workers,
+            env_kwargs=env_kwargs,
+        )
+        with tqdm(total=config.episodes * len(config.policies), unit="ep", disable=args.no_progress,
+                  desc="benchmark") as bar:
+            results = run_benchmark(config, progress=bar.update, executor=executor)
     summary = results.summary()
     paths = write_results(results, args.out, summary)
     print(format_table(summary))

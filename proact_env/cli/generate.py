@@ -3,9 +3,11 @@
 from __future__ import annotations
 
 import argparse
+from functools import partial
 from pathlib import Path
 
-from proact_env.cli.llm_args import add_llm_arguments, backbone_from_args, print_llm_summary
+from proact_env.cli.backend_args import add_backend_arguments, executor_config_from_args
+from proact_env.cli.llm_args import add_llm_arguments, llm_config_from_args, print_llm_summary
 from proact_env.types import Action
 
 
@@ -41,14 +43,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_llm_arguments(p)  # --llm_model, --base_url, --concurrency (states and requests in flight), cache...
+    add_backend_arguments(p, local_workers="1 (states overlap on --concurrency threads instead)")
     p.set_defaults(func=run)
 
 
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from proact_env.distributed.executor import PerProcess, open_executor
+    from proact_env.llm.backbone import LLMBackbone
     from proact_env.rollout.generate import GenerationConfig, UnitGenerator, plan_units, run_generation
 
+    if args.backend == "local" and (args.workers or 1) > 1:
+        raise ValueError("--workers needs --backend ray; on this machine, states overlap on --concurrency threads")
     n_states = args.n_states if args.n_states is not None else (50 if args.mode == "synthetic" else None)
     config = GenerationConfig(
         out=args.out, mode=args.mode, domain=args.domain, generator=args.generator, n_states=n_states, dataset_path=args.dataset_path,
@@ -57,12 +64,19 @@ def run(args: argparse.Namespace) -> int:
         overwrite=args.overwrite,
     )
     units = plan_units(config)  # validates every input state before anything is written
-    backbone = backbone_from_args(args)
-    generator = UnitGenerator(config, backbone_factory=(lambda: backbone) if backbone else None,
-                              continuation=_continuation(args.continuation))
-    with tqdm(total=len(units), unit="state", desc="generate", disable=args.no_progress) as bar:
+    llm = llm_config_from_args(args)
+    # one backbone per process: shared by this process's threads, built anew in each Ray worker
+    backbone = PerProcess(partial(LLMBackbone.from_config, llm)) if llm.provider != "scripted" else None
+    if backbone:
+        backbone()  # here, not in every worker, a missing key or extra stops the run before it starts
+    generator = UnitGenerator(config, backbone_factory=backbone, continuation=_continuation(args.continuation))
+    # on Ray, --concurrency bounds the endpoint's load across all workers, not per worker
+    request_limit = llm.concurrency if llm.provider == "openai" else None
+    with open_executor(executor_config_from_args(args), concurrency=config.concurrency,
+                       request_limit=request_limit) as executor, \
+            tqdm(total=len(units), unit="state", desc="generate", disable=args.no_progress) as bar:
         bar.update(min(len(units), _already_done(config)))
-        summary = run_generation(config, generator, progress=bar.update, units=units)
+        summary = run_generation(config, generator, progress=bar.update, units=units, executor=executor)
     actions = ", ".join(f"{a} {n}" for a, n in sorted(summary.by_action.items())) or "none"
     print(f"{summary.units_written} states expanded into {summary.lines_written} trajectories "
           f"({summary.units_done_before} states were already done); actions: {actions}; wrote {config.out}")
@@ -70,7 +84,8 @@ def run(args: argparse.Namespace) -> int:
         print(f"{len(summary.failed)} state(s) failed (recorded as 'failed' lines, skipped by 'proact rewards'):")
         for failure in summary.failed[:20]:
             print(f"  {failure}")
-    print_llm_summary(backbone)
+    if args.backend == "local":  # on Ray the workers' backbones did the work and keep their own tallies
+        print_llm_summary(backbone.instance if backbone else None)
     return 0
 
 

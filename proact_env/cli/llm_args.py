@@ -76,8 +76,13 @@ def backbone_from_args(args: argparse.Namespace) -> "Backbone | None":
     return LLMBackbone.from_config(config)
 
 
-def print_llm_summary(*users: object, file: TextIO = sys.stderr) -> None:
-    """Print the end-of-run summary (usage, cost, cache, failures) of each backbone or simulator that has one."""
+def print_llm_summary(*users: object, file: TextIO | None = None) -> None:
+    """Print the end-of-run summary (usage, cost, cache, failures) of each backbone or simulator that has one.
+
+    `file` defaults to the `sys.stderr` of the moment of the call, not of the import (a redirected or
+    captured stream of an earlier caller may be closed by now).
+    """
+    file = file or sys.stderr
     for user in users:
         summary = getattr(user, "summary", None)
         if callable(summary):

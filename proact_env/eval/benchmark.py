@@ -4,14 +4,14 @@ Episode `i` is reset with the same seed for every policy, so each policy meets
 the same task, the same user and, as far as their actions allow, the same user
 reactions: differences between policies are not sampling noise. Work is split
 into chunks of episodes; a chunk's records depend only on its episode seeds,
-so `workers=N` gives exactly the serial numbers.
+so `workers=N` (processes here, or Ray actors through an executor) gives exactly
+the serial numbers.
 """
 
 from __future__ import annotations
 
 import math
-import multiprocessing
-from concurrent.futures import ProcessPoolExecutor, as_completed
+from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
 
@@ -19,6 +19,7 @@ import gymnasium as gym
 import numpy as np
 
 import proact_env  # noqa: F401  (registers the env ids in worker processes)
+from proact_env.distributed.executor import ExecutorConfig, ShardExecutor, open_executor
 from proact_env.eval.metrics import Decision, EpisodeRecord, summarize
 from proact_env.eval.registry import DEFAULT_POLICIES, make_policy
 from proact_env.solver import SyntheticSolver
@@ -37,7 +38,8 @@ class BenchmarkConfig:
         policies: policy specs (see `proact_env.eval.registry`).
         episodes: episodes per policy. Default 2000.
         seed: seeds the episode seeds. Default 0.
-        workers: worker processes (1 = in-process). Results do not depend on it.
+        workers: parallel workers (1 = in-process; processes, or Ray actors with a Ray
+            executor). Results do not depend on it.
         env_kwargs: passed to `gymnasium.make`.
     """
 
@@ -142,27 +144,34 @@ class BenchmarkResults:
         }
 
 
-def run_benchmark(config: BenchmarkConfig, progress: Callable[[int], None] | None = None) -> BenchmarkResults:
-    """Run every policy on the same episodes; `progress(n)` is called as episodes finish."""
+@dataclass(frozen=True)
+class ChunkRunner:
+    """`run_chunk` for one benchmark, as the picklable work an executor ships to its workers."""
+
+    config: BenchmarkConfig
+
+    def __call__(self, chunk: tuple[int, Sequence[int]]) -> list[EpisodeRecord]:
+        first, seeds = chunk
+        return run_chunk(self.config, first, seeds)
+
+
+def run_benchmark(
+    config: BenchmarkConfig,
+    progress: Callable[[int], None] | None = None,
+    executor: ShardExecutor | None = None,
+) -> BenchmarkResults:
+    """Run every policy on the same episodes; `progress(n)` is called as episodes finish.
+
+    Chunks run on `config.workers` local processes, or wherever `executor` runs them (e.g. Ray actors).
+    """
     seeds = episode_seeds(config.seed, config.episodes)
     chunks = [(first, seeds[first:first + CHUNK_EPISODES]) for first in range(0, len(seeds), CHUNK_EPISODES)]
-    per_chunk = len(config.policies)
-    results: list[list[EpisodeRecord]] = [[] for _ in chunks]
-    if config.workers == 1:
-        for i, (first, chunk_seeds) in enumerate(chunks):
-            results[i] = run_chunk(config, first, chunk_seeds)
+    records = []
+    with nullcontext(executor) if executor else open_executor(ExecutorConfig(workers=config.workers)) as chosen:
+        for position, chunk_records in chosen.map(ChunkRunner(config), chunks):
+            records.extend(chunk_records)
             if progress:
-                progress(len(chunk_seeds) * per_chunk)
-    else:
-        context = multiprocessing.get_context("spawn")
-        with ProcessPoolExecutor(max_workers=config.workers, mp_context=context) as pool:
-            futures = {pool.submit(run_chunk, config, first, s): i for i, (first, s) in enumerate(chunks)}
-            for future in as_completed(futures):
-                i = futures[future]
-                results[i] = future.result()
-                if progress:
-                    progress(len(chunks[i][1]) * per_chunk)
-    records = [r for chunk in results for r in chunk]
+                progress(len(chunks[position][1]) * len(config.policies))
     records.sort(key=lambda r: (list(config.policies).index(r.policy), r.episode))
     return BenchmarkResults(config, records)
 

@@ -5,6 +5,7 @@ A policy spec is one of:
 - a built-in name, optionally with options: ``threshold``, ``threshold:tau=0.3``,
   ``random:p=0.2:seed=1``;
 - a prefixed spec handled by a loader: ``sb3:PATH.zip`` (or ``sb3:DQN:PATH.zip``),
+  ``rllib:CHECKPOINT`` (an RLlib algorithm or module checkpoint folder),
   ``dpo:RUN_DIR`` (a `proact train-dpo` output), ``llm_prompt:[PROVIDER:]MODEL[@BASE_URL]``;
 - ``import:package.module:ClassName`` for your own policy class, built as
   ``ClassName(env)``.
@@ -33,6 +34,7 @@ BUILTIN: dict[str, str] = {
 #: prefix -> "module:callable(env, rest_of_spec)"
 LOADERS: dict[str, str] = {
     "sb3": "agents.sb3_policy:SB3Policy.from_spec",
+    "rllib": "agents.rllib_policy:RLlibPolicy.from_spec",
     "dpo": "agents.dpo_policy:DPOPolicy.from_spec",
     "llm_prompt": "agents.llm_prompt_policy:LLMPromptPolicy.from_spec",
 }

@@ -15,7 +15,6 @@ import importlib
 import json
 import os
 import random
-import threading
 import time
 from concurrent.futures import ThreadPoolExecutor
 from typing import Any, Callable, Sequence
@@ -23,6 +22,7 @@ from typing import Any, Callable, Sequence
 from proact_env.errors import require
 from proact_env.llm.chat import CallFailure, ChatRequest, Completion, LLMSetupError, ResultCallback
 from proact_env.llm.config import LLMConfig
+from proact_env.llm.limits import request_slots
 from proact_env.llm.retry import RetryPolicy, parse_retry_after, scrub_secrets
 from proact_env.llm.usage import UsageTally
 
@@ -82,7 +82,7 @@ class OpenAIChatClient:
         self.tally = tally
         self._sleep = sleep
         self._jitter = random.Random()
-        self._in_flight = threading.BoundedSemaphore(config.concurrency)
+        self._in_flight = request_slots(config)  # this process's semaphore, or a cluster-wide limiter
         self._pool = ThreadPoolExecutor(max_workers=config.concurrency, thread_name_prefix="proact-llm")
 
     def complete_many(

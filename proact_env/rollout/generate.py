@@ -18,13 +18,13 @@ from __future__ import annotations
 import json
 import random
 import threading
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Callable, Iterator, Mapping, Protocol, Sequence
+from typing import Any, Callable, Mapping, Protocol, Sequence
 
 import numpy as np
 
+from proact_env.distributed.executor import ShardExecutor, ThreadExecutor
 from proact_env.env import ProactEnv
 from proact_env.errors import SchemaError
 from proact_env.io import UnitWriter, atomic_write_text
@@ -191,6 +191,14 @@ class UnitGenerator:
         self.continuation = continuation
         self._local = threading.local()
 
+    def __getstate__(self) -> dict[str, Any]:
+        """A distributed run ships the generator to each worker; its per-thread envs are rebuilt there."""
+        return {k: v for k, v in self.__dict__.items() if k != "_local"}
+
+    def __setstate__(self, state: dict[str, Any]) -> None:
+        self.__dict__.update(state)
+        self._local = threading.local()
+
     def _env(self) -> ProactEnv:
         env = getattr(self._local, "env", None)
         if env is None:
@@ -334,8 +342,10 @@ def run_generation(
     generator: UnitGenerator | None = None,
     progress: Callable[[int], None] | None = None,
     units: Sequence[WorkUnit] | None = None,
+    executor: ShardExecutor | None = None,
 ) -> GenerationSummary:
-    """Generate every unit not yet on disk, in order, `concurrency` at a time."""
+    """Generate every unit not yet on disk, written in order; `concurrency` at a time on threads here,
+    or wherever `executor` runs them (e.g. Ray workers: the file is the same)."""
     units = list(units) if units is not None else plan_units(config)
     generator = generator or UnitGenerator(config)
     with UnitWriter(config.out, resume=config.resume, overwrite=config.overwrite) as writer:
@@ -343,8 +353,8 @@ def run_generation(
         done_before = writer.next_unit
         todo = [u for u in units if u.index >= done_before]
         summary = GenerationSummary(len(units), done_before, 0, 0)
-        for index, lines in _execute(generator, todo, config.concurrency):
-            writer.write_unit(index, lines)
+        for position, lines in (executor or ThreadExecutor(config.concurrency)).map(generator.run, todo):
+            writer.write_unit(todo[position].index, lines)
             summary.units_written += 1
             summary.lines_written += len(lines)
             for line in lines:
@@ -355,27 +365,6 @@ def run_generation(
             if progress:
                 progress(1)
     return summary
-
-
-def _execute(generator: UnitGenerator, units: list[WorkUnit], concurrency: int) -> Iterator[tuple[int, list]]:
-    if concurrency == 1:
-        for unit in units:
-            yield unit.index, generator.run(unit)
-        return
-    with ThreadPoolExecutor(max_workers=concurrency) as pool:
-        # A bounded window keeps memory flat and the writer's reorder buffer small.
-        pending = {}
-        queue = iter(units)
-        for unit in queue:
-            pending[unit.index] = pool.submit(generator.run, unit)
-            if len(pending) >= 4 * concurrency:
-                break
-        while pending:
-            index = min(pending)
-            yield index, pending.pop(index).result()
-            nxt = next(queue, None)
-            if nxt is not None:
-                pending[nxt.index] = pool.submit(generator.run, nxt)
 
 
 def _check_resumable(config: GenerationConfig, writer: UnitWriter) -> None:
