@@ -66,7 +66,7 @@ def _rollout(env: gym.Env, seed: int, episodes: int) -> list:
 
 @pytest.mark.parametrize("env_id,kwargs", CASES, ids=IDS)
 def test_same_seed_gives_identical_observations_rewards_and_infos(env_id, kwargs):
-    episodes = 300 if env_id == "proact_env/Synthetic-v0" else 20
+    episodes = 20 if "Coding" in env_id or "HumanEval" in env_id else 300  # code runs sandboxed: slower
     first = _rollout(gym.make(env_id, **kwargs), seed=7, episodes=episodes)
     second = _rollout(gym.make(env_id, **kwargs), seed=7, episodes=episodes)
     assert first == second

@@ -21,7 +21,7 @@ import pytest
 
 from tests.llm_helpers import openai_config
 from proact_env import ProactEnv
-from proact_env.cli import check_llm, make_tiny_model
+from proact_env.cli import check_llm, main
 from proact_env.llm.backbone import LLMBackbone
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest, Completion
 from proact_env.llm.config import LLMConfig
@@ -33,7 +33,7 @@ POST_LINE = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" 200')
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny-model")
-    assert make_tiny_model.run(argparse.Namespace(out=str(out), seed=0)) == 0
+    assert main(["make-tiny-model", "--out", str(out)]) == 0
     return out
 
 
