@@ -78,19 +78,20 @@ def _validate(record: Mapping[str, Any], where: str) -> None:
 
 
 def score_trajectory(record: Mapping[str, Any], where: str, config: RewardConfig) -> ScoredTrajectory:
-    """Return = task score gained - this turn's C_interrupt (+ the mean continuation return with lookahead)."""
+    """The trajectory's return: its own turn's task-score gain minus C_interrupt, or with lookahead
+    the mean return of its rollouts (each replays the action from the decision point to the end)."""
     persona = Persona.from_dict(record["persona"], where=f"{where} (persona)")
     meta = ReactionMeta.from_dict(record["user_reaction"]["meta"], where=f"{where} (user_reaction.meta)")
     cost = interrupt_cost(record["assistant_msg"], meta, persona.long_turn_tolerance, config).total
-    gain = record["r_task_after"] - record["r_task_before"]
-    reward = gain - cost
     rollouts = record.get("lookahead") or []
     if rollouts:
-        reward += sum(_continuation_return(steps, config) for steps in rollouts) / len(rollouts)
+        reward = sum(_rollout_return(steps, config) for steps in rollouts) / len(rollouts)
+    else:
+        reward = record["r_task_after"] - record["r_task_before"] - cost
     return ScoredTrajectory(where, record, float(record["r_task_after"]), cost, reward)
 
 
-def _continuation_return(steps: Iterable[Mapping[str, Any]], config: RewardConfig) -> float:
+def _rollout_return(steps: Iterable[Mapping[str, Any]], config: RewardConfig) -> float:
     total = 0.0
     for step in steps:
         cost = interrupt_cost_from_counts(step["n_questions"], step["reject_signal"], step["long_turn"],

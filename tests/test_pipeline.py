@@ -77,7 +77,7 @@ def test_lookahead_rolls_branches_to_the_end_and_changes_the_preferred_action(tm
     for out, extra in ((one_step, []), (lookahead, ["--lookahead", "6"])):
         assert main(["generate", "--n_states", "300", "--out", str(out), "--no-progress", "--seed", "4", *extra]) == 0
     looked = _lines(lookahead)
-    assert all(len(line["lookahead"]) == 6 for line in looked if not line["done"])
+    assert all(len(line["lookahead"]) == 6 for line in looked)
     assert "lookahead" not in _lines(one_step)[0]
     config = RewardConfig()
     _, plain = build_preferences(one_step, config)
@@ -243,3 +243,27 @@ def test_planning_in_both_modes(tmp_path):
         executes = [line for line in lines if line["action"] == "Execute"]
         assert executes and all("constraints" in line["task_score"]["details"] for line in executes)
         assert "plan" in lines[0]["action_prompt"].lower()
+
+
+def test_lookahead_returns_estimate_the_exact_q_values(tmp_path):
+    """With the optimal continuation, a branch's lookahead return is a Monte Carlo estimate of Q*(s, a)."""
+    from proact_env.eval.registry import make_policy
+    from proact_env.preferences import score_trajectory
+    from proact_env.rollout.generate import UnitGenerator, plan_units
+    from proact_env.solver import SyntheticSolver, decision_state
+
+    config = GenerationConfig(out=tmp_path / "t.jsonl", n_states=150, lookahead=40, continuation="optimal", seed=5)
+    units = plan_units(config)
+    run_generation(config, UnitGenerator(config, continuation=lambda env: make_policy("optimal", env)), units=units)
+    env = ProactEnv(max_turns=config.max_turns)
+    solver = SyntheticSolver.for_env(env)
+    errors = []
+    for unit, lines in zip(units, zip(*[iter(_lines(config.out))] * 3)):
+        env.reset(seed=unit.seed, options={"task": unit.task})
+        q = dict(zip(("Clarify", "Execute"), solver.model_for(env).q_values(decision_state(env))))
+        for line in lines[:2]:  # mainline and the other action
+            errors.append(score_trajectory(line, "x", RewardConfig()).reward - q[line["action"]])
+    bias = sum(errors) / len(errors)
+    spread = (sum(e * e for e in errors) / len(errors)) ** 0.5
+    assert abs(bias) < 3 * spread / len(errors) ** 0.5 + 0.005
+    assert spread < 0.12

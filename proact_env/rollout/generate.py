@@ -239,6 +239,8 @@ class UnitGenerator:
                 lines.append(line)
                 if branch == "mainline":
                     after_mainline = (env.snapshot(), env.episode.done)
+                if self.config.lookahead:
+                    line["lookahead"] = self._lookahead(env, here, unit.seed, decision_point, action, sample)
             snapshot, done = after_mainline
             if not self.config.multi_turn or done:
                 return lines
@@ -277,28 +279,33 @@ class UnitGenerator:
             "usage": info["usage"] or None,
             "seed": unit.seed,
         }
-        if self.config.lookahead and not (terminated or truncated):
-            line["lookahead"] = self._lookahead(env, unit, decision_point, branch)
         return line
 
-    def _lookahead(self, env: ProactEnv, unit: WorkUnit, decision_point: int, branch: str) -> list[list[dict]]:
-        """`lookahead` continuations to the episode's end, each step's raw reward features kept."""
-        after = env.snapshot()
+    def _lookahead(self, env: ProactEnv, here: Any, seed: int, decision_point: int, action: Action,
+                   sample: int) -> list[list[dict]]:
+        """`lookahead` rollouts that each take `action` from the decision point and play on to the end.
+
+        Each rollout replays the branch's own step with fresh randomness, then
+        the continuation policy; the mean return is a Monte Carlo estimate of
+        Q(state, action). Rollout k uses the same seed for every branch of a
+        decision point (common random numbers), so the branches' estimates
+        differ by their actions, not by luck. Every step's raw reward features
+        are kept so the reward step can re-score them with any weights.
+        """
         policy = self._local.policy
         rollouts = []
         for k in range(self.config.lookahead):
-            env.restore(after)
-            rollout_seed = hash((unit.seed, decision_point, BRANCHES.index(branch), k)) & 0xFFFFFFFF
+            env.restore(here)
+            rollout_seed = hash((seed, decision_point, k)) & 0xFFFFFFFF
             env.reseed(rollout_seed)
             policy.reset(rollout_seed)
-            obs = env.observe()
-            info: dict[str, Any] = {"state": env.episode.state_dict()}
-            steps = []
+            env.set_next_sample(sample)
+            obs, _, _, _, info = env.step(action)
+            steps = [step_features(info, env.episode.persona)]
             while not env.episode.done:
                 obs, _, _, _, info = env.step(policy.act(obs, info))
                 steps.append(step_features(info, env.episode.persona))
             rollouts.append(steps)
-        env.restore(after)
         return rollouts
 
 
