@@ -267,3 +267,21 @@ def test_lookahead_returns_estimate_the_exact_q_values(tmp_path):
     spread = (sum(e * e for e in errors) / len(errors)) ** 0.5
     assert abs(bias) < 3 * spread / len(errors) ** 0.5 + 0.005
     assert spread < 0.12
+
+
+def test_seed_quickstart_mbpp_dataset_commands_run_as_written(tmp_path, monkeypatch, shared_data):
+    """The seed's MBPP quickstart with the scripted coding backbone: real, sandbox-graded tasks."""
+    monkeypatch.chdir(tmp_path)
+    assert main(["convert-mbpp", "--input", str(shared_data / "mbpp" / "mbpp.jsonl"), "--split", "test",
+                 "--out", "data/seeds/mbpp_states.jsonl"]) == 0
+    assert main(["generate", "--mode", "dataset", "--domain", "coding", "--dataset_path", "data/seeds/mbpp_states.jsonl",
+                 "--n_states", "6", "--out", "logs/traj_mbpp.jsonl", "--no-progress"]) == 0
+    assert main(["rewards", "--trajectories", "logs/traj_mbpp.jsonl", "--out", "dpo/prefs_mbpp.jsonl"]) == 0
+    lines = _lines(tmp_path / "logs/traj_mbpp.jsonl")
+    assert len(lines) == 18 and {line["task_source"] for line in lines} == {"mbpp"}
+    for line in lines:
+        assert SEED_TRAJECTORY_FIELDS <= set(line)
+        if line["action"] == "Execute":
+            details = line["task_score"]["details"]
+            assert line["task_score"]["total"] > 0 and "isolation" in json.dumps(details)
+    assert _lines(tmp_path / "dpo/prefs_mbpp.jsonl")
