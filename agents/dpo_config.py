@@ -22,7 +22,8 @@ class DPOTrainingConfig:
         target_modules: modules that get adapters; ``"all-linear"`` (default) or a list of names.
         batch_size: pairs per device step. Default ``4``.
         grad_accum: steps accumulated per update. Default ``1``.
-        max_length: longest prompt + completion in tokens (longer ones are truncated). Default ``1024``.
+        max_length: longest prompt + completion in tokens: completions are cut at the end, and
+            TRL drops pairs whose prompt alone reaches it (the run warns and counts them). Default ``1024``.
         bf16: train in bfloat16 (GPU only; ignored with a warning on CPU). Default ``False``.
         load_in_4bit: load the base quantised to 4 bits (needs bitsandbytes and a GPU). Default ``False``.
         val_split: share of pairs held out for validation (0 disables it). Default ``0.1``.

@@ -63,12 +63,6 @@ class DPOPolicy:
         model, tokenizer, _ = load_adapter(model_dir, base or None)
         return cls(env, model, tokenizer)
 
-    def prompt(self) -> str:
-        """The decision prompt of the env's current state, as in the training pairs."""
-        base = self.env.unwrapped
-        ep = base.episode
-        return render_state(ep.state(), ep.persona if base.observe_persona else None, ep.transcript)
-
     def action_scores(self, prompt: str) -> dict[Action, float]:
         actions = list(Action)
         scores = completion_logprobs(self.model, self.tokenizer, [prompt] * 2, [LABELS[a] for a in actions])
@@ -78,14 +72,15 @@ class DPOPolicy:
         """The policy keeps no state between episodes."""
 
     def act(self, observation: Any, info: Mapping[str, Any]) -> Action:
-        scores = self.action_scores(self.prompt())
+        scores = self.action_scores(self.env.unwrapped.decision_prompt())
         return Action.CLARIFY if scores[Action.CLARIFY] > scores[Action.EXECUTE] else Action.EXECUTE
 
     def write(self, request: MessageRequest) -> str:
         """Write the message for a decided action (use the policy as a backbone too)."""
         torch = require("torch", "dpo")
-        prompt = render_state(request.task.state(request.dialogue_turn, int(request.prev_reject), request.revealed),
-                              request.persona, request.transcript) + LABELS[request.action]
+        state = request.task.state(request.dialogue_turn, int(request.prev_reject), request.revealed)
+        shown = request.persona if self.env.unwrapped.observe_persona else None  # as `decision_prompt` shows it
+        prompt = render_state(state, shown, request.transcript) + LABELS[request.action]
         inputs = self.tokenizer(text=prompt, return_tensors="pt").to(next(self.model.parameters()).device)
         with torch.no_grad():
             output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,

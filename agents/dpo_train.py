@@ -18,6 +18,7 @@ from typing import Any
 from agents import trl_adapter
 from agents.dpo_config import DPOTrainingConfig
 from proact_env.errors import MissingExtraError, require
+from proact_env.eval.plots import pyplot
 from proact_env.io import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -108,9 +109,7 @@ def _versions() -> dict[str, str]:
 
 
 def plot_loss(log: list[dict[str, Any]], path: Path) -> None:
-    matplotlib = require("matplotlib", "plot")
-    matplotlib.use("Agg")
-    plt = require("matplotlib.pyplot", "plot")
+    plt = pyplot()
     fig, (loss_ax, margin_ax) = plt.subplots(1, 2, figsize=(10, 4))
     for key, ax, label in (("loss", loss_ax, "train loss"), ("eval_loss", loss_ax, "validation loss"),
                            ("rewards/margins", margin_ax, "train reward margin"),

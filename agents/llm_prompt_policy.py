@@ -18,7 +18,6 @@ from prompts import load_template
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest
 from proact_env.llm.config import LLMConfig
 from proact_env.llm.factory import build_engine
-from proact_env.render import render_state
 from proact_env.types import Action
 
 _ANSWER = re.compile(r"\b(clarify|execute)\b", re.IGNORECASE)
@@ -57,9 +56,8 @@ class LLMPromptPolicy:
         """Stateless; the response cache persists across episodes on purpose."""
 
     def act(self, observation: Any, info: Mapping[str, Any]) -> Action:
-        base = self.env.unwrapped
-        ep = base.episode
-        state = render_state(ep.state(), ep.persona if base.observe_persona else None, ep.transcript)
+        ep = self.env.unwrapped.episode
+        state = self.env.unwrapped.decision_prompt()
         request = ChatRequest(messages=(ChatMessage("user", self.template.render(state=state)),),
                               label=f"{ep.task.id} turn {ep.turn} decide")
         (result,) = self.engine.complete_many([request])

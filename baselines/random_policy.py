@@ -28,7 +28,7 @@ class RandomPolicy(EnvPolicy):
         self._rng = random.Random(self.seed)
 
     def reset(self, seed: int | None = None) -> None:
-        self._rng = random.Random(self.seed if seed is None else hash((self.seed, int(seed))))
+        self._rng = random.Random(self.seed if seed is None else f"{self.seed}:{int(seed)}")  # str seeds are stable
 
     def act(self, observation: np.ndarray, info: Mapping[str, Any]) -> Action:
         return Action.CLARIFY if self._rng.random() < self.p else Action.EXECUTE

@@ -25,6 +25,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 import proact_env  # noqa: F401  (registers the env ids)
 from proact_env.eval.benchmark import episode_seeds
+from proact_env.eval.plots import pyplot
 from proact_env.solver import SyntheticSolver
 
 ALGOS = {"ppo": (PPO, {"n_steps": 2048, "batch_size": 256, "ent_coef": 0.01}),
@@ -103,11 +104,7 @@ def main() -> None:
 
 
 def plot(runs: list[dict], optimum: float, path: Path) -> None:
-    import matplotlib
-
-    matplotlib.use("Agg")
-    import matplotlib.pyplot as plt
-
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 4.5))
     colours = {"ppo": "tab:blue", "dqn": "tab:orange"}
     for run in runs:

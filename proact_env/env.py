@@ -15,6 +15,7 @@ from gymnasium.error import ResetNeeded
 from proact_env.llm import Backbone, MessageRequest
 from proact_env.observation import build_observation, feature_names, observation_space, static_features
 from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
+from proact_env.render import render_state
 from proact_env.reward import RewardConfig, interrupt_cost
 from proact_env.rng import pick
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
@@ -215,6 +216,7 @@ class ProactEnv(gym.Env):
         if unknown:
             raise ValueError(f"unknown reset option(s) {sorted(unknown)}: supported are {sorted(RESET_OPTIONS)}")
         start_turn, start_reject = _start_point(options, self.max_turns)
+        self._next_sample = 0
         # Two seeded streams: one draws the task, the persona and the backbone's
         # choices; the simulator has its own, so that policies compared on the
         # same seed face the same user reactions as far as possible (common
@@ -280,8 +282,10 @@ class ProactEnv(gym.Env):
                 ep.backbone_rng.getrandbits(64) + self._next_sample),  # another sample: a stream of its own
             sample_index=self._next_sample,
         )
-        message = self.backbone.write(request)
-        self._next_sample = 0
+        try:
+            message = self.backbone.write(request)
+        finally:  # a failed call (LLMCallFailed) must not carry the sample index into another step
+            self._next_sample = 0
         task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None
         reaction = self.simulator.react(
             ep.task.query,
@@ -367,6 +371,15 @@ class ProactEnv(gym.Env):
             tag = f"{turn.role} ({turn.action.label})" if turn.action is not None else turn.role
             lines.append(f"{tag}: {turn.text if turn.text else '(no reply)'}")
         return "\n".join(lines) + "\n"
+
+    def decision_prompt(self) -> str:
+        """`render_state` of the current decision point, as text policies see it.
+
+        The persona line is shown only when the env observes the persona, so a
+        text policy and a numeric one get the same information.
+        """
+        ep = self._require_episode()
+        return render_state(ep.state(), ep.persona if self.observe_persona else None, ep.transcript)
 
     # -- Branching -------------------------------------------------------------------
 

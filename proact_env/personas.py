@@ -26,7 +26,8 @@ class Persona:
     """How a simulated user behaves.
 
     Attributes:
-        name: preset name, or ``"sampled-<n>"`` for a sampled persona.
+        name: preset name, or ``"sampled_<patience>_patience"`` for a sampled persona
+            (so per-persona breakdowns group sampled users by patience).
         patience: ``low``/``medium``/``high``; sets the patience budget
             (`PATIENCE_BUDGET`): rejections and failed solutions spend it.
         expertise: ``low``/``medium``/``high``; experts answer precisely and say
@@ -91,7 +92,7 @@ class Persona:
             return get_preset(record)
         if not isinstance(record, Mapping):
             raise SchemaError(where, None, f"expected a persona object or preset name, got {type(record).__name__}")
-        if set(record) == {"name"} or (record.get("name") in PRESETS and len(record) <= 2):
+        if set(record) <= {"name", "description"} and "name" in record:
             return get_preset(record["name"])
         names = [f for f in cls.__dataclass_fields__]
         missing = [f for f in names if f not in record and f != "description"]
@@ -237,7 +238,7 @@ def get_preset(name: str) -> Persona:
         raise ValueError(f"unknown persona {name!r}: choose one of {', '.join(PRESETS)}, 'presets' or 'sampled'") from None
 
 
-def sample_persona(rng: random.Random, name: str = "sampled") -> Persona:
+def sample_persona(rng: random.Random, name: str | None = None) -> Persona:
     """Draw a new persona: levels uniformly, behaviour correlated with them.
 
     Patient users tolerate more questions and longer turns; experts answer more
@@ -256,7 +257,7 @@ def sample_persona(rng: random.Random, name: str = "sampled") -> Persona:
     total = sum(draws)
     p_reject, p_silence, p_off_topic = (round(d / total, 4) for d in draws[1:])
     return Persona(
-        name=name,
+        name=name or f"sampled_{patience}_patience",
         patience=patience,
         expertise=expertise,
         question_tolerance=question_tolerance,

@@ -11,6 +11,8 @@ from bisect import bisect
 from itertools import accumulate
 from typing import Sequence, TypeVar
 
+import numpy as np
+
 T = TypeVar("T")
 
 
@@ -31,6 +33,8 @@ def truncated_cdfs(weights: Sequence[float], sizes: range) -> dict[int, list[flo
     for n in sizes:
         kept = weights[: n + 1]
         total = sum(kept)
+        if total <= 0:
+            raise ValueError(f"weights {tuple(weights)} give no count in 0..{n} a positive chance")
         cdfs[n] = list(accumulate(w / total for w in kept))[:-1]
     return cdfs
 
@@ -38,3 +42,9 @@ def truncated_cdfs(weights: Sequence[float], sizes: range) -> dict[int, list[flo
 def pick_count(rng: random.Random, cdf: list[float]) -> int:
     """A draw from a distribution given by `truncated_cdfs`."""
     return bisect(cdf, rng.random())
+
+
+def derived_seeds(seed: int | Sequence[int], n: int) -> list[int]:
+    """`n` well-mixed 32-bit seeds from `seed` (an int or a sequence of ints), stable across
+    Python versions and platforms (unlike `hash()` of a tuple)."""
+    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32)]

@@ -8,7 +8,6 @@ from typing import Any
 import gymnasium as gym
 from gymnasium import spaces
 
-from proact_env.render import render_state
 
 
 class UnicodeText(spaces.Text):
@@ -38,8 +37,7 @@ class TextObservation(gym.ObservationWrapper):
         self.observation_space = UnicodeText(max_length)
 
     def observation(self, observation: Any) -> str:
-        ep = self.env.unwrapped.episode
-        text = render_state(ep.state(), ep.persona if self.env.unwrapped.observe_persona else None, ep.transcript)
+        text = self.env.unwrapped.decision_prompt()
         if len(text) > self.max_length:
             head, _, rest = text.partition("Conversation so far:\n")
             keep = self.max_length - len(head) - len("Conversation so far:\n...\n")

@@ -9,7 +9,7 @@ import pytest
 import proact_env  # noqa: F401
 from baselines import AlwaysClarify, AlwaysExecute, ClarifyOnce, OptimalPolicy, RandomPolicy, SeedRulePolicy, ThresholdPolicy
 from proact_env.eval.registry import BUILTIN, make_policy, split_policy_list
-from proact_env.policy import Policy
+from proact_env.personas import PRESETS
 from proact_env.solver import SyntheticSolver
 from proact_env.types import Action
 
@@ -31,9 +31,12 @@ def env():
     return gym.make("proact_env/Synthetic-v0", max_turns=5)
 
 
-def test_every_builtin_is_a_policy(env):
+def test_every_builtin_acts_on_a_real_observation(env):
+    obs, info = env.reset(seed=0)
     for name in BUILTIN:
-        assert isinstance(make_policy(name, env), Policy)
+        policy = make_policy(name, env)
+        policy.reset(0)
+        assert isinstance(policy.act(obs, info), Action), name
 
 
 def test_fixed_rules(env):
@@ -76,10 +79,16 @@ def test_threshold_asks_only_while_uncertain_and_tolerated(env):
     assert ThresholdPolicy(env, tau=1.0).act(*_observe(env, "patient_novice", want_uncertain=True)) is Action.EXECUTE
     eager = ThresholdPolicy(env, tau=0.0)
     assert eager.act(*_observe(env, "patient_novice", want_uncertain=True)) is Action.CLARIFY
-    for _ in range(20):
-        for turn, action in _actions(env, eager, _, persona="impatient_expert"):
+    tolerance = PRESETS["terse_user"].question_tolerance
+    for seed in range(30):  # never asks once the persona's tolerance is used up, nor on the last turn
+        obs, info = env.reset(seed=seed, options={"persona": "terse_user"})
+        done = False
+        while not done:
+            action = eager.act(obs, info)
             if action is Action.CLARIFY:
-                assert turn < 4
+                assert env.unwrapped.episode.questions_asked < tolerance and env.unwrapped.episode.turn < 4
+            obs, _, terminated, truncated, info = env.step(action)
+            done = terminated or truncated
     blind = gym.make("proact_env/Synthetic-v0", observe_persona=False)
     assert ThresholdPolicy(blind, tau=0.0).act(*_observe(blind, "patient_novice", want_uncertain=True)) is Action.CLARIFY
 

@@ -39,11 +39,20 @@ def test_vector_envs_run_and_match_single_envs(env_id, kwargs, vector_cls):
         for i, env in enumerate(singles):
             single_obs, _ = env.reset(seed=11 + i)
             np.testing.assert_array_equal(obs[i], single_obs)
-        for _ in range(25):
-            obs, reward, terminated, truncated, info = envs.step(np.array([1, 0]))
-            assert obs.shape == (2, *singles[0].observation_space.shape)
+        actions = np.random.default_rng(0).integers(0, 2, size=(25, 2))
+        needs_reset = [False, False]
+        for step_actions in actions:
+            obs, reward, terminated, truncated, info = envs.step(step_actions)
             assert envs.observation_space.contains(obs)
-            assert "reward_terms" in info or "state" in info
+            for i, env in enumerate(singles):  # the vector env autoresets on the step after an end
+                if needs_reset[i]:
+                    single_obs, single_reward = env.reset()[0], 0.0
+                    needs_reset[i] = False
+                else:
+                    single_obs, single_reward, term, trunc, _ = env.step(int(step_actions[i]))
+                    needs_reset[i] = term or trunc
+                np.testing.assert_array_equal(obs[i], single_obs)
+                assert reward[i] == pytest.approx(single_reward)
     finally:
         envs.close()
 

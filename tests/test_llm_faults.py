@@ -150,8 +150,13 @@ def test_replay_needs_no_key_no_server_and_no_model(server, tmp_path, monkeypatc
     build_engine(openai_config(server.base_url, tmp_path)).complete(_request("cached question"))
     monkeypatch.delenv("OPENAI_API_KEY", raising=False)
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
-    replay = build_engine(openai_config(None, tmp_path, cache_mode="replay"))
+    # the cache key includes the server (one model name may be served differently by two servers):
+    # replay names the same URL, which is never contacted
+    replay = build_engine(openai_config(server.base_url, tmp_path, cache_mode="replay"))
     assert replay.complete(_request("cached question")).cached
+    elsewhere = build_engine(openai_config("http://127.0.0.1:9/v1", tmp_path, cache_mode="replay"))
+    with pytest.raises(CacheMissError):
+        elsewhere.complete(_request("cached question"))
     local = build_engine(openai_config(None, tmp_path, cache_mode="replay", provider="transformers", model="/no/such/model"))
     with pytest.raises(CacheMissError, match="replay-only"):
         local.complete(_request("never asked"))

@@ -44,7 +44,7 @@ def test_pushback_grows_beyond_tolerance_and_after_a_rejection(persona):
     within = clarify_reaction_probs(persona, 1, 0, False, config).reject
     beyond = clarify_reaction_probs(persona, 1, persona.question_tolerance + 1, False, config).reject
     after_reject = clarify_reaction_probs(persona, 1, 0, True, config).reject
-    assert within == pytest.approx(persona.p_reject) if persona.question_tolerance >= 1 else True
+    assert persona.question_tolerance >= 1 and within == pytest.approx(persona.p_reject)
     assert beyond > within and after_reject > within
 
 

@@ -15,6 +15,7 @@ from typing import Sequence
 from proact_env.errors import MissingExtraError, SchemaError
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import LLMSetupError
+from proact_env.reward.sandbox import SandboxUnavailable
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
@@ -48,7 +49,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError,
-            LLMSetupError, CacheMissError) as exc:
+            LLMSetupError, CacheMissError, SandboxUnavailable) as exc:
         print(f"proact {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -35,8 +35,9 @@ def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
     from proact_env.distributed.executor import open_executor
-    from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
+    from proact_env.eval.benchmark import BenchmarkConfig, built_policies, format_table, run_benchmark
     from proact_env.eval.registry import split_policy_list
+    from proact_env.cli.llm_args import print_llm_summary
     from proact_env.eval.report import write_results
 
     try:
@@ -60,8 +61,11 @@ def run(args: argparse.Namespace) -> int:
                   desc="benchmark") as bar:
             results = run_benchmark(config, progress=bar.update, executor=executor)
     summary = results.summary()
-    paths = write_results(results, args.out, summary)
     print(format_table(summary))
+    paths = write_results(results, args.out, summary)
     print(f"{config.episodes} episodes x {len(config.policies)} policies in {time.perf_counter() - started:.1f} s; "
           f"wrote {', '.join(str(p) for p in paths.values())}")
+    if args.backend == "local":  # a policy that calls a model says what it cost and what failed
+        for policy in built_policies().values():
+            print_llm_summary(policy)
     return 0

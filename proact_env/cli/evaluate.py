@@ -14,11 +14,19 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--base_model", default=None, help="base model (default: the one the run recorded)")
     p.add_argument("--prefs_path", type=Path, required=True, help="held-out preference JSONL")
     p.add_argument("--output", type=Path, required=True, help="eval_results.json to write")
-    p.add_argument("--limit", type=int, default=None, help="evaluate the first N pairs only")
+    p.add_argument("--limit", type=_positive, default=None, help="evaluate the first N pairs only")
     p.add_argument("--env", default=None, help="also benchmark the DPO policy in this env beside the baselines")
     p.add_argument("--episodes", type=int, default=500, help="benchmark episodes per policy (with --env)")
+    p.add_argument("--env-kwargs", default="{}", metavar="JSON", help="gymnasium.make arguments for --env, as JSON")
     p.add_argument("--seed", type=int, default=0)
     p.set_defaults(func=run)
+
+
+def _positive(text: str) -> int:
+    value = int(text)
+    if value < 1:
+        raise argparse.ArgumentTypeError(f"must be >= 1, got {value}")
+    return value
 
 
 BASELINES = ("always_execute", "always_clarify", "clarify_once", "seed_rule", "threshold")
@@ -45,16 +53,14 @@ def run(args: argparse.Namespace) -> int:
 def _benchmark(args: argparse.Namespace) -> dict:
     import gymnasium as gym
 
-    from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
-    from proact_env.solver import SyntheticSolver
+    from proact_env.eval.benchmark import BenchmarkConfig, exact_solver, format_table, run_benchmark
 
-    try:
-        SyntheticSolver.for_env(gym.make(args.env))
-        extra = ("optimal",)
-    except TypeError:
-        extra = ()
+    env_kwargs = json.loads(args.env_kwargs)
+    env = gym.make(args.env, **env_kwargs)
+    extra = ("optimal",) if exact_solver(env) is not None else ()
+    env.close()
     spec = f"dpo:{args.model_dir}" + (f"@{args.base_model}" if args.base_model else "")
     summary = run_benchmark(BenchmarkConfig(env_id=args.env, policies=(spec, *BASELINES, *extra),
-                                            episodes=args.episodes, seed=args.seed)).summary()
+                                            episodes=args.episodes, seed=args.seed, env_kwargs=env_kwargs)).summary()
     print(format_table(summary))
     return summary

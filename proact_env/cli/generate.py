@@ -57,14 +57,15 @@ def run(args: argparse.Namespace) -> int:
     if args.backend == "local" and (args.workers or 1) > 1:
         raise ValueError("--workers needs --backend ray; on this machine, states overlap on --concurrency threads")
     n_states = args.n_states if args.n_states is not None else (50 if args.mode == "synthetic" else None)
+    llm = llm_config_from_args(args)
     config = GenerationConfig(
         out=args.out, mode=args.mode, domain=args.domain, generator=args.generator, n_states=n_states, dataset_path=args.dataset_path,
         seed=args.seed, persona=args.persona, mainline_action=args.mainline_action, multi_turn=args.multi_turn,
         max_turns=args.max_turns, lookahead=args.lookahead, continuation=args.continuation, concurrency=args.concurrency, resume=args.resume,
         overwrite=args.overwrite,
+        backbone={"provider": llm.provider, "model": llm.model, **llm.cache_identity()},
     )
     units = plan_units(config)  # validates every input state before anything is written
-    llm = llm_config_from_args(args)
     # one backbone per process: shared by this process's threads, built anew in each Ray worker
     backbone = PerProcess(partial(LLMBackbone.from_config, llm)) if llm.provider != "scripted" else None
     if backbone:

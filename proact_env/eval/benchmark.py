@@ -11,6 +11,7 @@ the serial numbers.
 from __future__ import annotations
 
 import math
+import uuid
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
@@ -22,10 +23,11 @@ import proact_env  # noqa: F401  (registers the env ids in worker processes)
 from proact_env.distributed.executor import ExecutorConfig, ShardExecutor, open_executor
 from proact_env.eval.metrics import Decision, EpisodeRecord, summarize
 from proact_env.eval.registry import DEFAULT_POLICIES, make_policy
+from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver
 
-#: Episodes per unit of work: small enough for a smooth progress bar, large
-#: enough that building envs and policies per chunk costs nothing.
+#: Episodes per unit of work: small enough for a smooth progress bar; envs and
+#: policies are built once per run and worker process, not per chunk (`_built`).
 CHUNK_EPISODES = 100
 
 
@@ -61,23 +63,41 @@ class BenchmarkConfig:
 
 def episode_seeds(seed: int, episodes: int) -> list[int]:
     """The reset seed of every episode, derived from the benchmark seed."""
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(episodes, dtype=np.uint32)]
+    return derived_seeds(seed, episodes)
 
 
-def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int]) -> list[EpisodeRecord]:
+#: (run token, spec) -> the env, policy and solver built for it in this process. Loading
+#: a model (an SB3 checkpoint, a DPO adapter on an 8B base) once per run, not per chunk.
+_BUILT: dict[tuple[str, str], tuple[gym.Env, Any, SyntheticSolver | None]] = {}
+
+
+def _built(config: BenchmarkConfig, spec: str, run: str) -> tuple[gym.Env, Any, SyntheticSolver | None]:
+    if any(key[0] != run for key in _BUILT):  # a new run: drop what the previous one built
+        for env, _, _ in _BUILT.values():
+            env.close()
+        _BUILT.clear()
+    if (run, spec) not in _BUILT:
+        env = gym.make(config.env_id, **config.env_kwargs)
+        _BUILT[(run, spec)] = (env, make_policy(spec, env), exact_solver(env))
+    return _BUILT[(run, spec)]
+
+
+def built_policies() -> dict[str, Any]:
+    """The policies this process built for the latest run (their `summary()` says e.g. what an LLM failed)."""
+    return {spec: policy for (_, spec), (_, policy, _) in _BUILT.items()}
+
+
+def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int], run: str = "") -> list[EpisodeRecord]:
     """Every policy on episodes `first, first+1, ...` with the given seeds."""
     records = []
     for spec in config.policies:
-        env = gym.make(config.env_id, **config.env_kwargs)
-        policy = make_policy(spec, env)
-        solver = _solver_or_none(env)
+        env, policy, solver = _built(config, spec, run)
         for offset, seed in enumerate(seeds):
             records.append(play_episode(env, policy, spec, first + offset, seed, solver))
-        env.close()
     return records
 
 
-def _solver_or_none(env: gym.Env) -> SyntheticSolver | None:
+def exact_solver(env: gym.Env) -> SyntheticSolver | None:
     """The exact solver when the env's dynamics are the synthetic ones, else None (no regret)."""
     try:
         return SyntheticSolver.for_env(env)
@@ -138,7 +158,10 @@ class BenchmarkResults:
         if all(v is not None for v in optimal_values):
             optimum = {"exact_mean_value": float(np.mean(optimal_values))}
         return {
-            "config": asdict(self.config) | {"policies": list(self.config.policies)},
+            # `workers` says where the run went, not what it is: leaving it out keeps
+            # results.json identical whatever the parallelism.
+            "config": {k: v for k, v in asdict(self.config).items() if k != "workers"}
+            | {"policies": list(self.config.policies)},
             "optimum": optimum,
             "policies": {spec: summarize(records) for spec, records in grouped.items()},
         }
@@ -149,10 +172,11 @@ class ChunkRunner:
     """`run_chunk` for one benchmark, as the picklable work an executor ships to its workers."""
 
     config: BenchmarkConfig
+    run: str = ""
 
     def __call__(self, chunk: tuple[int, Sequence[int]]) -> list[EpisodeRecord]:
         first, seeds = chunk
-        return run_chunk(self.config, first, seeds)
+        return run_chunk(self.config, first, seeds, self.run)
 
 
 def run_benchmark(
@@ -168,7 +192,7 @@ def run_benchmark(
     chunks = [(first, seeds[first:first + CHUNK_EPISODES]) for first in range(0, len(seeds), CHUNK_EPISODES)]
     records = []
     with nullcontext(executor) if executor else open_executor(ExecutorConfig(workers=config.workers)) as chosen:
-        for position, chunk_records in chosen.map(ChunkRunner(config), chunks):
+        for position, chunk_records in chosen.map(ChunkRunner(config, uuid.uuid4().hex), chunks):
             records.extend(chunk_records)
             if progress:
                 progress(len(chunks[position][1]) * len(config.policies))

@@ -8,7 +8,8 @@ from typing import Any
 from proact_env.errors import require
 
 
-def _pyplot():
+def pyplot():
+    """matplotlib's pyplot on the file-only Agg backend (no display needed), or the install hint."""
     matplotlib = require("matplotlib", "plot")
     matplotlib.use("Agg")
     return require("matplotlib.pyplot", "plot")
@@ -27,7 +28,7 @@ def pareto_frontier(points: list[tuple[float, float]]) -> list[int]:
 
 def plot_pareto(summary: dict[str, Any], path: Path) -> Path:
     """Mean R_task against mean interruption cost, one point per policy with 95% intervals."""
-    plt = _pyplot()
+    plt = pyplot()
     specs = list(summary["policies"])
     metrics = [summary["policies"][s] for s in specs]
     points = [(m["mean_c_interrupt"], m["mean_r_task"]) for m in metrics]
@@ -50,10 +51,11 @@ def plot_pareto(summary: dict[str, Any], path: Path) -> Path:
 
 
 def plot_calibration(summary: dict[str, Any], path: Path) -> Path:
-    """How often each policy asks as the remaining uncertainty grows, beside the optimum."""
-    plt = _pyplot()
+    """How often each policy asks as the remaining uncertainty grows; the optimum's line is the
+    `optimal` policy's, drawn thick when it is among the policies (results.json also holds, for
+    every policy, how often the optimum would have asked at that policy's own states)."""
+    plt = pyplot()
     fig, ax = plt.subplots(figsize=(7, 5))
-    edges = None
     for spec, m in summary["policies"].items():
         cal = m["calibration"]
         edges = cal["bin_edges"]

@@ -13,11 +13,11 @@ A policy spec is one of:
 
 from __future__ import annotations
 
-import importlib
-from typing import Any, Callable
+from typing import Any
 
 import gymnasium as gym
 
+from proact_env.importing import resolve
 from proact_env.policy import Policy
 
 #: built-in name -> "module:class"; the class is built as `cls(env, **options)`.
@@ -42,14 +42,6 @@ LOADERS: dict[str, str] = {
 DEFAULT_POLICIES = ("always_execute", "always_clarify", "clarify_once", "random", "seed_rule", "threshold", "optimal")
 
 
-def _resolve(target: str) -> Callable[..., Any]:
-    module_name, _, attr_path = target.partition(":")
-    obj: Any = importlib.import_module(module_name)
-    for attr in attr_path.split("."):
-        obj = getattr(obj, attr)
-    return obj
-
-
 def _parse_value(text: str) -> Any:
     for convert in (int, float):
         try:
@@ -65,11 +57,11 @@ def make_policy(spec: str, env: gym.Env) -> Policy:
     if head in LOADERS:
         if not rest:
             raise ValueError(f"policy spec {spec!r}: '{head}:' needs a path, e.g. '{head}:model.zip'")
-        return _resolve(LOADERS[head])(env, rest)
+        return resolve(LOADERS[head])(env, rest)
     if head == "import":
         if rest.count(":") != 1:
             raise ValueError(f"policy spec {spec!r}: expected 'import:package.module:ClassName'")
-        return _resolve(rest)(env)
+        return resolve(rest)(env)
     if head not in BUILTIN:
         known = ", ".join(list(BUILTIN) + [f"{p}:..." for p in LOADERS] + ["import:module:Class"])
         raise ValueError(f"unknown policy {head!r}; known policies: {known}")
@@ -80,7 +72,7 @@ def make_policy(spec: str, env: gym.Env) -> Policy:
             raise ValueError(f"policy spec {spec!r}: option {item!r} must look like key=value")
         options[key] = _parse_value(value)
     try:
-        return _resolve(BUILTIN[head])(env, **options)
+        return resolve(BUILTIN[head])(env, **options)
     except TypeError as exc:
         raise ValueError(f"policy spec {spec!r}: {exc}") from None
 

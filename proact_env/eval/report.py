@@ -5,13 +5,17 @@ from __future__ import annotations
 import csv
 import io
 import json
+import logging
 import math
 from pathlib import Path
 from typing import Any
 
+from proact_env.errors import MissingExtraError
 from proact_env.eval.benchmark import BenchmarkResults
 from proact_env.eval.plots import plot_calibration, plot_pareto
 from proact_env.io import atomic_write_text
+
+logger = logging.getLogger(__name__)
 
 CSV_COLUMNS = (
     "mean_return", "return_ci95", "success_rate", "success_ci95", "mean_r_task", "r_task_ci95",
@@ -48,7 +52,10 @@ def write_results(results: BenchmarkResults, out_dir: Path, summary: dict[str, A
     atomic_write_text(paths["episodes"], _csv_text(
         EPISODE_COLUMNS, ([_cell(getattr(r, c)) for c in EPISODE_COLUMNS] for r in results.records)
     ))
-    paths.update(write_plots(summary, out_dir))
+    try:
+        paths.update(write_plots(summary, out_dir))
+    except MissingExtraError as exc:  # the numbers are written; the figures need the plot extra
+        logger.warning("plots skipped: %s", exc)
     return paths
 
 

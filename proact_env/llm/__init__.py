@@ -2,7 +2,7 @@
 
 The policy decides; the backbone only phrases. Every backbone (scripted,
 OpenAI-compatible, local transformers) implements `Backbone.write`; the LLM
-backbone also offers `write_many` for batches. Heavy clients are imported
+backbone also offers `write_many` for batches a script holds at once. Heavy clients are imported
 inside their own modules, never here, and the LLM classes below are loaded on
 first use (``from proact_env.llm import LLMBackbone``), so `import proact_env`
 stays fast.

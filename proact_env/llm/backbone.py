@@ -1,9 +1,10 @@
 """`LLMBackbone`: the assistant's turns written by a chat model (OpenAI-compatible or local).
 
-It implements `Backbone.write` for `ProactEnv`, and `write_many` for callers
-that have many decision points at once (the trajectory generator): the batch
-goes out concurrently (HTTP) or in generation batches (local model), answered
-from the on-disk cache where possible.
+It implements `Backbone.write` for `ProactEnv`, and `write_many` for scripts
+that have many decision points at hand at once: the batch goes out
+concurrently (HTTP) or in generation batches (local model), answered from the
+on-disk cache where possible. (`proact generate` overlaps `write` calls from
+`--concurrency` threads instead, so that each state's episode stays sequential.)
 """
 
 from __future__ import annotations

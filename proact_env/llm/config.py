@@ -102,6 +102,11 @@ class LLMConfig:
         """The sampling parameters that change a completion (part of the cache key)."""
         return {"temperature": self.temperature, "max_tokens": self.max_tokens, "seed": self.seed}
 
+    def cache_identity(self) -> dict[str, float | int | str | None]:
+        """Everything besides provider, model and messages that a cached completion depends on:
+        the sampling parameters and the server (the same model name on two servers may differ)."""
+        return {**self.sampling(), "base_url": self.base_url}
+
     @classmethod
     def field_names(cls) -> tuple[str, ...]:
         return tuple(f.name for f in fields(cls))

@@ -19,7 +19,8 @@ class ChatEngine:
 
     Arguments:
         client: the provider (`OpenAIChatClient`, `TransformersChatClient`...).
-        sampling: the sampling parameters the client uses (part of the cache key).
+        sampling: what besides provider, model and messages changes a completion: the
+            sampling parameters and the endpoint (`LLMConfig.cache_identity`); part of the cache key.
         cache: the response cache; None disables caching.
         tally: where usage is counted; the client counts its attempts in the same one.
     """

@@ -52,4 +52,4 @@ def build_engine(config: LLMConfig) -> ChatEngine:
     else:
         client = build_client(config, tally)
     cache = None if config.cache_mode == "off" else ResponseCache(config.resolved_cache_dir, config.cache_mode)
-    return ChatEngine(client, config.sampling(), cache, tally)
+    return ChatEngine(client, config.cache_identity(), cache, tally)

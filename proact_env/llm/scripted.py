@@ -12,10 +12,10 @@ chance that a turn is "long" for a persona (`word_counts`).
 
 from __future__ import annotations
 
-import importlib
 from dataclasses import dataclass
 from typing import Any
 
+from proact_env.importing import resolve
 from proact_env.llm import Backbone, MessageRequest
 from proact_env.text import prose_words
 from proact_env.rng import pick, pick_index
@@ -155,8 +155,7 @@ class ScriptedBackbone:
             target = SCRIPTED_WRITERS.get(kind.__name__)
             if target is None:
                 raise TypeError(f"no scripted backbone for {kind.__name__} tasks: pass an LLM backbone")
-            module, _, name = target.partition(":")
-            writer = self._writers[kind] = getattr(importlib.import_module(module), name)()
+            writer = self._writers[kind] = resolve(target)()
         return writer
 
     def write(self, request: MessageRequest) -> str:

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-import numpy as np
 
 from proact_env.distributed.executor import ShardExecutor, ThreadExecutor
 from proact_env.env import ProactEnv
@@ -32,11 +31,12 @@ from proact_env.llm import Backbone, MessageRequest
 from proact_env.llm.chat import LLMCallFailed
 from proact_env.llm.prompting import assistant_messages
 from proact_env.llm.scripted import ScriptedBackbone
-from proact_env.personas import Persona
+from proact_env.personas import PRESETS, Persona
+from proact_env.rng import derived_seeds
 from proact_env.seed_rule import seed_rule_action
 from proact_env.tasks import TaskSource
 from proact_env.tasks.states import StateTask, load_state_tasks
-from proact_env.tasks.synthetic import SyntheticTaskSource
+from proact_env.tasks.synthetic import SyntheticSpec, SyntheticTaskSource
 from proact_env.text import message_stats
 from proact_env.types import Action, Task
 
@@ -83,6 +83,8 @@ class GenerationConfig:
         continuation: the continuation policy's spec, ``execute`` (execute next) by
             default; the caller builds the policy (`UnitGenerator(continuation=...)`),
             this records it so a resume can check it did not change.
+        backbone: what writes the messages (provider, model, server, sampling), recorded
+            for the same reason; empty for the scripted backbone's defaults.
         concurrency: units generated at once (threads; LLM calls overlap). Default 1.
         resume: continue an interrupted run; overwrite: replace an existing output.
     """
@@ -100,6 +102,7 @@ class GenerationConfig:
     max_turns: int = 5
     lookahead: int = 0
     continuation: str = "execute"
+    backbone: dict[str, Any] = field(default_factory=dict)
     concurrency: int = 1
     resume: bool = False
     overwrite: bool = False
@@ -121,6 +124,8 @@ class GenerationConfig:
             raise ValueError("--max_turns and --concurrency must be >= 1 and --lookahead >= 0")
         if self.resume and self.overwrite:
             raise ValueError("--resume and --overwrite exclude each other")
+        if self.persona not in ("presets", "sampled") and self.persona not in PRESETS:
+            raise ValueError(f"--persona must be presets, sampled or a preset ({', '.join(PRESETS)}), got {self.persona!r}")
 
     def identity(self) -> dict[str, Any]:
         """What must not change between a run and its resumption."""
@@ -130,6 +135,7 @@ class GenerationConfig:
             "persona": self.persona,
             "mainline_action": self.mainline_action.label if self.mainline_action is not None else None,
             "multi_turn": self.multi_turn, "max_turns": self.max_turns, "lookahead": self.lookahead, "continuation": self.continuation,
+            "backbone": self.backbone,
         }
 
 
@@ -147,12 +153,27 @@ class WorkUnit:
 def plan_units(config: GenerationConfig) -> list[WorkUnit]:
     """Every unit of the run, validated before any work starts."""
     if config.mode == "synthetic":
-        seeds = _unit_seeds(config.seed, config.n_states)
+        seeds = derived_seeds(config.seed, config.n_states)
         source = _generator(config)
-        return [WorkUnit(i, s, source.sample(random.Random(s))) for i, s in enumerate(seeds)]
+        units = [WorkUnit(i, s, source.sample(random.Random(s))) for i, s in enumerate(seeds)]
+    else:
+        units = _dataset_units(config)
+    if config.continuation == "optimal":
+        unsolvable = next((u for u in units if not isinstance(u.task.payload, SyntheticSpec)), None)
+        if unsolvable is not None:
+            raise ValueError(f"--continuation optimal needs synthetic tasks (the exact solver), but state "
+                             f"{unsolvable.task.id!r} is a {unsolvable.task.source!r} task; use 'execute' or a heuristic")
+    return units
+
+
+def _dataset_units(config: GenerationConfig) -> list[WorkUnit]:
     items = load_state_tasks(config.dataset_path, limit=config.n_states)
     _check_unique_ids(items)
-    seeds = _unit_seeds(config.seed, len(items))
+    for item in items:
+        if item.state.dialogue_turn >= config.max_turns:
+            raise SchemaError(item.where, "dialogue_turn",
+                              f"{item.state.dialogue_turn} leaves no turn to play with --max_turns {config.max_turns}")
+    seeds = derived_seeds(config.seed, len(items))
     return [WorkUnit(i, s, item.task, item.state.dialogue_turn, item.state.prev_reject)
             for i, (item, s) in enumerate(zip(items, seeds))]
 
@@ -163,10 +184,6 @@ def _generator(config: GenerationConfig) -> TaskSource:
 
         return PlanningTaskSource()
     return SyntheticTaskSource(domain=config.domain)
-
-
-def _unit_seeds(seed: int, n: int) -> list[int]:
-    return [int(s) for s in np.random.SeedSequence(seed).generate_state(n, dtype=np.uint32)]
 
 
 def _check_unique_ids(items: Sequence[StateTask]) -> None:
@@ -296,7 +313,7 @@ class UnitGenerator:
         rollouts = []
         for k in range(self.config.lookahead):
             env.restore(here)
-            rollout_seed = hash((seed, decision_point, k)) & 0xFFFFFFFF
+            (rollout_seed,) = derived_seeds([seed, decision_point, k], 1)
             env.reseed(rollout_seed)
             policy.reset(rollout_seed)
             env.set_next_sample(sample)

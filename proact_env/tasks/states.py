@@ -11,13 +11,13 @@ validated before any work starts; errors name file, line and field.
 
 from __future__ import annotations
 
-import importlib
 import random
 import zlib
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Callable, Mapping
+from typing import Any, Mapping
 
+from proact_env.importing import resolve
 from proact_env.io import read_jsonl
 from proact_env.tasks.synthetic import CODING_SLOTS, PLANNING_SLOTS, Slot, SyntheticSpec
 from proact_env.types import HiddenFact, State, Task
@@ -58,14 +58,9 @@ def load_state_tasks(path: Path, limit: int | None = None) -> list[StateTask]:
 
 def task_from_state_record(record: Mapping[str, Any], state: State, where: str) -> Task:
     for _, detector, loader in STATE_LOADERS:
-        if _resolve(detector)(record):
-            return _resolve(loader)(record, where)
+        if resolve(detector)(record):
+            return resolve(loader)(record, where)
     return plain_state_task(state)
-
-
-def _resolve(target: str) -> Callable[..., Any]:
-    module, _, function = target.partition(":")
-    return getattr(importlib.import_module(module), function)
 
 
 def _shape_for(uncertainty: float) -> tuple[int, int]:

@@ -169,6 +169,7 @@ class SyntheticTaskSource:
             raise ValueError(f"options per slot must be between 2 and 4, got {self.options}")
         if not self.hidden_weights or any(w < 0 for w in self.hidden_weights) or sum(self.hidden_weights) <= 0:
             raise ValueError(f"hidden_weights must be non-negative with a positive sum, got {self.hidden_weights}")
+        self._hidden_cdf  # every slot count must give some hidden count a chance (raises otherwise)
 
     def sample(self, rng: random.Random) -> Task:
         flavour = self.domain if self.domain != "mixed" else pick(rng, FLAVOURS)

@@ -81,6 +81,7 @@ class PlanningConfig:
             raise ValueError(f"need 0 <= min_extra <= max_extra <= 8, got {self.min_extra}, {self.max_extra}")
         if not self.hidden_weights or any(w < 0 for w in self.hidden_weights) or sum(self.hidden_weights) <= 0:
             raise ValueError(f"hidden_weights must be non-negative with a positive sum, got {self.hidden_weights}")
+        truncated_cdfs(self.hidden_weights, range(1, self.max_extra + 2))  # every constraint count needs a chance
         if not self.months or any(not 1 <= m <= 12 for m in self.months):
             raise ValueError(f"months must be month numbers 1..12, got {list(self.months)}")
 
