@@ -14,6 +14,7 @@ from gymnasium.error import ResetNeeded
 
 from proact_env.llm import Backbone, MessageRequest
 from proact_env.observation import build_observation, feature_names, observation_space, static_features
+from proact_env.options import config_from
 from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
 from proact_env.render import render_state
 from proact_env.reward import RewardConfig, interrupt_cost
@@ -195,7 +196,7 @@ class ProactEnv(gym.Env):
         self.task_source: TaskSource = task_source if task_source is not None else SyntheticTaskSource(domain=domain)
         self.max_turns = int(max_turns)
         self.observe_persona = bool(observe_persona)
-        self.reward_config = _reward_config(reward)
+        self.reward_config = config_from(reward, RewardConfig, "reward")
         self.backbone: Backbone = backbone if backbone is not None else _default_backbone(self.task_source)
         self.simulator: UserSimulator = make_simulator(simulator)
         self.render_mode = render_mode
@@ -485,20 +486,6 @@ def _check_persona_option(option: Any) -> str | Persona:
     raise ValueError(
         f"persona must be a Persona, a preset name ({', '.join(PRESETS)}), 'presets' or 'sampled'; got {option!r}"
     )
-
-
-def _reward_config(reward: RewardConfig | Mapping[str, float] | None) -> RewardConfig:
-    if reward is None:
-        return RewardConfig()
-    if isinstance(reward, RewardConfig):
-        return reward
-    if isinstance(reward, Mapping):
-        known = RewardConfig.__dataclass_fields__
-        unknown = sorted(set(reward) - set(known))
-        if unknown:
-            raise ValueError(f"unknown reward option(s) {unknown}: RewardConfig has {', '.join(known)}")
-        return RewardConfig(**reward)
-    raise ValueError(f"reward must be a RewardConfig or a dict of its fields, got {type(reward).__name__}")
 
 
 def _default_backbone(task_source: TaskSource) -> Backbone:

@@ -7,8 +7,8 @@ reads exactly, so a persona is plain, validated, hashable data.
 
 from __future__ import annotations
 
-from dataclasses import asdict, dataclass
 import random
+from dataclasses import asdict, dataclass
 from typing import Any, Mapping
 
 from proact_env.errors import SchemaError

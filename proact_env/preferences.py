@@ -30,7 +30,6 @@ from proact_env.render import render_state
 from proact_env.reward import RewardConfig, interrupt_cost, interrupt_cost_from_counts
 from proact_env.types import Action, ReactionMeta, State
 
-
 COMPLETIONS = ("full", "label")
 
 

@@ -9,7 +9,6 @@ import gymnasium as gym
 from gymnasium import spaces
 
 
-
 class UnicodeText(spaces.Text):
     """A `Text` space that contains any string up to `max_length`.
 

@@ -5,7 +5,6 @@ from __future__ import annotations
 from typing import Any
 
 from proact_env.registration import ENV_IDS
-
 from tests.conftest import SHARED_DATA
 
 #: extra `gymnasium.make` arguments per id; ids that need data read it from ../shared/data

@@ -7,7 +7,15 @@ import numpy as np
 import pytest
 
 import proact_env  # noqa: F401
-from baselines import AlwaysClarify, AlwaysExecute, ClarifyOnce, OptimalPolicy, RandomPolicy, SeedRulePolicy, ThresholdPolicy
+from baselines import (
+    AlwaysClarify,
+    AlwaysExecute,
+    ClarifyOnce,
+    OptimalPolicy,
+    RandomPolicy,
+    SeedRulePolicy,
+    ThresholdPolicy,
+)
 from proact_env.eval.registry import BUILTIN, make_policy, split_policy_list
 from proact_env.personas import PRESETS
 from proact_env.solver import SyntheticSolver

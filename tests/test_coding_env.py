@@ -10,9 +10,9 @@ import pytest
 
 import proact_env
 from proact_env import Action, Task
-from proact_env.reward.sandbox import SandboxConfig, probe
 from proact_env.llm import MessageRequest
 from proact_env.llm.scripted_coding import ScriptedCodingBackbone
+from proact_env.reward.sandbox import SandboxConfig, probe
 from proact_env.tasks.coding import CodingSpec
 from proact_env.tasks.coding_facts import name_candidates
 

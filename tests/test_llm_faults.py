@@ -12,11 +12,11 @@ import threading
 
 import pytest
 
-from tests.llm_helpers import openai_config
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest, Completion, LLMCallFailed, LLMSetupError
 from proact_env.llm.factory import build_engine
 from proact_env.llm.stub_server import StubOpenAIServer
+from tests.llm_helpers import openai_config
 
 
 def _request(text: str = "Which format?", label: str = "") -> ChatRequest:

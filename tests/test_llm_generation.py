@@ -14,8 +14,8 @@ from pathlib import Path
 
 import pytest
 
-from tests.llm_helpers import scripted_model
 from proact_env.llm.stub_server import StubOpenAIServer
+from tests.llm_helpers import scripted_model
 
 TESTS = Path(__file__).resolve().parent
 REPO = TESTS.parent

@@ -7,13 +7,13 @@ import random
 
 import pytest
 
-from tests.llm_helpers import openai_config, scripted_model
 from proact_env import ProactEnv, RuleBasedSimulator, get_preset
 from proact_env.llm.factory import build_engine
 from proact_env.llm.stub_server import StubOpenAIServer
 from proact_env.simulator import DialogueContext, make_simulator
 from proact_env.simulator.llm_user import LLMUserSimulator, MalformedAnswer, parse_user_answer
 from proact_env.types import Action
+from tests.llm_helpers import openai_config, scripted_model
 
 KEYS = frozenset({"output_format", "sort_order"})
 VALID = {

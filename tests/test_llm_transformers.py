@@ -19,12 +19,12 @@ from pathlib import Path
 
 import pytest
 
-from tests.llm_helpers import openai_config
 from proact_env import ProactEnv
 from proact_env.cli import check_llm, main
 from proact_env.llm.backbone import LLMBackbone
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest, Completion
 from proact_env.llm.config import LLMConfig
+from tests.llm_helpers import openai_config
 
 pytestmark = pytest.mark.slow
 POST_LINE = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" 200')

@@ -23,8 +23,7 @@ from pathlib import Path
 
 import pytest
 
-from proact_env.reward import SandboxConfig, SandboxLimits, SandboxUnavailable, run_tests
-from proact_env.reward import sandbox
+from proact_env.reward import SandboxConfig, SandboxLimits, SandboxUnavailable, run_tests, sandbox
 from proact_env.reward.sandbox import landlock_abi, minimal_env, probe
 
 # Each attack runs at every level this machine offers that is meant to stop it: bubblewrap (what

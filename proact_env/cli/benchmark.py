@@ -34,10 +34,10 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
+    from proact_env.cli.llm_args import print_llm_summary
     from proact_env.distributed.executor import open_executor
     from proact_env.eval.benchmark import BenchmarkConfig, built_policies, format_table, run_benchmark
     from proact_env.eval.registry import split_policy_list
-    from proact_env.cli.llm_args import print_llm_summary
     from proact_env.eval.report import write_results
 
     try:

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import os
-from dataclasses import dataclass, fields
+from dataclasses import dataclass
 from pathlib import Path
 
 PROVIDERS = ("scripted", "openai", "transformers")
@@ -106,7 +106,3 @@ class LLMConfig:
         """Everything besides provider, model and messages that a cached completion depends on:
         the sampling parameters and the server (the same model name on two servers may differ)."""
         return {**self.sampling(), "base_url": self.base_url}
-
-    @classmethod
-    def field_names(cls) -> tuple[str, ...]:
-        return tuple(f.name for f in fields(cls))

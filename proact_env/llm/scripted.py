@@ -17,9 +17,9 @@ from typing import Any
 
 from proact_env.importing import resolve
 from proact_env.llm import Backbone, MessageRequest
-from proact_env.text import prose_words
 from proact_env.rng import pick, pick_index
 from proact_env.tasks.synthetic import Slot, SyntheticSpec
+from proact_env.text import prose_words
 from proact_env.types import Action
 
 _OPENERS = {

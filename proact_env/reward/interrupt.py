@@ -11,6 +11,7 @@ from dataclasses import asdict, dataclass, fields
 from proact_env.text import message_stats
 from proact_env.types import ReactionMeta
 
+
 @dataclass(frozen=True, slots=True)
 class RewardConfig:
     """Weights of the reward `R_task - C_interrupt` (the seed's alpha, w1..w4).

@@ -22,7 +22,6 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-
 from proact_env.distributed.executor import ShardExecutor, ThreadExecutor
 from proact_env.env import ProactEnv
 from proact_env.errors import SchemaError

@@ -9,6 +9,7 @@ from __future__ import annotations
 import random
 from typing import Any, Mapping, Protocol
 
+from proact_env.options import check_known
 from proact_env.personas import Persona
 from proact_env.simulator.rules import (
     DialogueContext,
@@ -65,9 +66,7 @@ def make_simulator(spec: str | Mapping[str, Any] | UserSimulator | None) -> User
         from proact_env.llm.config import LLMConfig
         from proact_env.simulator.llm_user import LLMUserSimulator
 
-        unknown = sorted(set(options) - set(LLMConfig.field_names()))
-        if unknown:
-            raise ValueError(f"unknown LLM simulator option(s) {unknown}: LLMConfig has {', '.join(LLMConfig.field_names())}")
+        check_known(options, LLMConfig, "LLM simulator")
         return LLMUserSimulator.from_config(LLMConfig(**{**DEFAULT_LLM_USER, **options}))
     if callable(getattr(spec, "react", None)):
         return spec

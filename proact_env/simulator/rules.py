@@ -12,8 +12,8 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from proact_env.personas import Persona
-from proact_env.text import question_sentences, words_of
 from proact_env.simulator.phrases import say, style_of
+from proact_env.text import question_sentences, words_of
 from proact_env.types import Action, HiddenFact, Reaction, ReactionMeta, Task, TaskScore, Turn
 
 

@@ -10,11 +10,11 @@ from __future__ import annotations
 
 import functools
 import os
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Mapping
 
 from proact_env.env import ProactEnv
+from proact_env.options import config_from
 from proact_env.reward.sandbox import SandboxConfig, SandboxLimits, probe
 from proact_env.tasks.coding import CodingProblem, CodingTaskSource
 from proact_env.tasks.coding_states import detect_format, load_coding_problems
@@ -69,17 +69,6 @@ def _problems(path: str, mtime_ns: int, load_kwargs: tuple) -> tuple[CodingProbl
 
 def sandbox_config(value: SandboxConfig | Mapping[str, Any] | None) -> SandboxConfig:
     """A `SandboxConfig` from itself, None (defaults) or a dict of its fields (``limits`` may be a dict)."""
-    if value is None:
-        return SandboxConfig()
-    if isinstance(value, SandboxConfig):
-        return value
-    if not isinstance(value, Mapping):
-        raise ValueError(f"sandbox must be a SandboxConfig or a dict of its fields, got {type(value).__name__}")
-    known = {f.name for f in fields(SandboxConfig)}
-    unknown = sorted(set(value) - known)
-    if unknown:
-        raise ValueError(f"unknown sandbox option(s) {unknown}: SandboxConfig has {', '.join(sorted(known))}")
-    options = dict(value)
-    if isinstance(options.get("limits"), Mapping):
-        options["limits"] = SandboxLimits(**options["limits"])
-    return SandboxConfig(**options)
+    if isinstance(value, Mapping) and isinstance(value.get("limits"), Mapping):
+        value = {**value, "limits": config_from(value["limits"], SandboxLimits, "sandbox limits")}
+    return config_from(value, SandboxConfig, "sandbox")

@@ -19,9 +19,9 @@ from pathlib import Path
 from typing import Any
 
 from proact_env.errors import SchemaError
+from proact_env.io import read_jsonl
 from proact_env.tasks.coding import CodingProblem, record_field
 from proact_env.tasks.coding_facts import GuessRates, PromptParts, humanevalcomm_facts, parse_code, prompt_parts
-from proact_env.io import read_jsonl
 
 HUMANEVALCOMM_VARIANTS = ("1a", "1c", "1p", "2ac", "2ap", "2cp", "3acp")
 _NOTHING_SHOWN = PromptParts(name="", parameters=None, signature="", docstring="")

@@ -28,8 +28,8 @@ from __future__ import annotations
 
 import dataclasses
 from dataclasses import dataclass
-from functools import cached_property
 from datetime import date
+from functools import cached_property
 from typing import Any, ClassVar, Mapping, Protocol
 
 from proact_env.errors import SchemaError

@@ -2,11 +2,11 @@
 
 from __future__ import annotations
 
-from dataclasses import fields
 from pathlib import Path
 from typing import Any, Mapping
 
 from proact_env.env import ProactEnv
+from proact_env.options import config_from
 from proact_env.tasks.planning.generator import PlanningConfig, PlanningTaskSource
 from proact_env.tasks.planning.states import PlanningStatesSource
 
@@ -34,18 +34,4 @@ def make_planning_env(
         raise ValueError("pass either states_path= (tasks from a file) or task_config= (generated tasks), not both")
     if states_path is not None:
         return ProactEnv(task_source=PlanningStatesSource.from_file(states_path), **env_kwargs)
-    return ProactEnv(task_source=PlanningTaskSource(_config(task_config)), **env_kwargs)
-
-
-def _config(value: PlanningConfig | Mapping[str, Any] | None) -> PlanningConfig:
-    if value is None:
-        return PlanningConfig()
-    if isinstance(value, PlanningConfig):
-        return value
-    if isinstance(value, Mapping):
-        known = {f.name for f in fields(PlanningConfig)}
-        unknown = sorted(set(value) - known)
-        if unknown:
-            raise ValueError(f"unknown task_config option(s) {unknown}: PlanningConfig has {', '.join(sorted(known))}")
-        return PlanningConfig(**value)
-    raise ValueError(f"task_config must be a PlanningConfig or a dict of its fields, got {type(value).__name__}")
+    return ProactEnv(task_source=PlanningTaskSource(config_from(task_config, PlanningConfig, "task_config")), **env_kwargs)
