@@ -14,6 +14,14 @@ from proact_env.types import Action
 #: Algorithms with a Discrete action space, tried in this order when the spec does not name one.
 DISCRETE_ALGOS = ("PPO", "A2C", "DQN")
 
+#: Settings that learn Synthetic-v0 reliably with `MlpPolicy`; everything else is the SB3 default.
+#: (The example and the learning-curve benchmark use them.)
+RECOMMENDED_HYPERPARAMS = {
+    "ppo": {"n_steps": 2048, "batch_size": 256, "ent_coef": 0.01},
+    "dqn": {"learning_starts": 1000, "exploration_fraction": 0.3},
+    "a2c": {"ent_coef": 0.01},
+}
+
 
 class SB3Policy:
     """Wraps a trained SB3 model; acts with its deterministic prediction.

@@ -24,28 +24,21 @@ from stable_baselines3 import DQN, PPO
 from stable_baselines3.common.callbacks import BaseCallback
 
 import proact_env  # noqa: F401  (registers the env ids)
-from proact_env.eval.benchmark import episode_seeds
+from agents.sb3_policy import RECOMMENDED_HYPERPARAMS, SB3Policy
+from proact_env.eval.benchmark import episode_seeds, play_episode
 from proact_env.eval.plots import pyplot
 from proact_env.solver import SyntheticSolver
 
-ALGOS = {"ppo": (PPO, {"n_steps": 2048, "batch_size": 256, "ent_coef": 0.01}),
-         "dqn": (DQN, {"learning_starts": 1000, "exploration_fraction": 0.3})}
+ALGOS = {"ppo": PPO, "dqn": DQN}
 ENV_ID = "proact_env/Synthetic-v0"
 OUTPUT = Path(__file__).parent / "output"
 
 
 def evaluate(model, env: gym.Env, seeds: list[int]) -> float:
-    returns = []
-    for seed in seeds:
-        obs, _ = env.reset(seed=seed)
-        total, done = 0.0, False
-        while not done:
-            action, _ = model.predict(obs, deterministic=True)
-            obs, reward, terminated, truncated, _ = env.step(int(action))
-            total += reward
-            done = terminated or truncated
-        returns.append(total)
-    return float(np.mean(returns))
+    """Mean return of the model's deterministic policy on the given episodes."""
+    policy = SB3Policy(model)
+    return float(np.mean([play_episode(env, policy, "sb3", i, seed, None).episode_return
+                          for i, seed in enumerate(seeds)]))
 
 
 def optimal_value(env: gym.Env, seeds: list[int]) -> float:
@@ -85,7 +78,7 @@ def main() -> None:
     print(f"exact optimal mean return on {args.eval_episodes} evaluation episodes: {optimum:.4f}; 95%: {target:.4f}")
     runs = []
     for algo in args.algos.split(","):
-        algo_cls, hyper = ALGOS[algo]
+        algo_cls, hyper = ALGOS[algo], RECOMMENDED_HYPERPARAMS[algo]
         for seed in (int(s) for s in args.seeds.split(",")):
             callback = EvalCallback(eval_env, seeds, args.eval_every)
             started = time.perf_counter()

@@ -19,17 +19,12 @@ import gymnasium as gym
 from stable_baselines3 import A2C, DQN, PPO
 
 import proact_env  # noqa: F401  (registers the env ids)
+from agents.sb3_policy import RECOMMENDED_HYPERPARAMS
 from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
 from proact_env.eval.registry import DEFAULT_POLICIES
 from proact_env.eval.report import write_results
 
 ALGOS = {"ppo": PPO, "dqn": DQN, "a2c": A2C}
-# Settings that learn this env reliably; everything else is the SB3 default.
-HYPERPARAMS = {
-    "ppo": {"n_steps": 2048, "batch_size": 256, "ent_coef": 0.01},
-    "dqn": {"learning_starts": 1000, "exploration_fraction": 0.3},
-    "a2c": {"ent_coef": 0.01},
-}
 
 
 def parse_args() -> argparse.Namespace:
@@ -49,7 +44,7 @@ def main() -> None:
 
     # 1. Train on the env as registered.
     env = gym.make(args.env)
-    model = ALGOS[args.algo]("MlpPolicy", env, seed=args.seed, device="cpu", verbose=0, **HYPERPARAMS[args.algo])
+    model = ALGOS[args.algo]("MlpPolicy", env, seed=args.seed, device="cpu", verbose=0, **RECOMMENDED_HYPERPARAMS[args.algo])
     model.learn(total_timesteps=args.timesteps, progress_bar=True)
     model_path = args.out / "model.zip"
     model.save(model_path)
