@@ -30,6 +30,9 @@ class DPOTrainingConfig:
         seed: seeds the split, the adapter initialisation and the data order. Default ``0``.
         logging_steps: log loss, reward margins and accuracies every this many steps. Default ``1``.
         gradient_checkpointing: trade compute for memory; None = on for GPU, off for CPU. Default ``None``.
+        precompute_ref_log_probs: score every pair under the reference (the adapter-disabled base)
+            once before training instead of at every step. The reference never changes, so the
+            result is the same and each step saves a forward pass. Default ``True``.
     """
 
     data: Path
@@ -51,6 +54,7 @@ class DPOTrainingConfig:
     seed: int = 0
     logging_steps: int = 1
     gradient_checkpointing: bool | None = None
+    precompute_ref_log_probs: bool = True
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:

@@ -31,6 +31,7 @@ def dpo_arguments(config: DPOTrainingConfig, *, use_gpu: bool) -> Any:
         "bf16": config.bf16 and use_gpu,
         "use_cpu": not use_gpu,
         "gradient_checkpointing": checkpointing,
+        "precompute_ref_log_probs": config.precompute_ref_log_probs,
         "logging_steps": config.logging_steps,
         "eval_strategy": "epoch" if config.val_split > 0 else "no",
         "save_strategy": "no",

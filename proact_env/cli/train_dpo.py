@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--seed", type=int, default=d["seed"].default)
     p.add_argument("--bf16", action="store_true", help="bfloat16 training (GPU only)")
     p.add_argument("--load_in_4bit", action="store_true", help="4-bit base (needs bitsandbytes and a GPU)")
+    p.add_argument("--precompute_ref_log_probs", action=argparse.BooleanOptionalAction,
+                   default=d["precompute_ref_log_probs"].default,
+                   help="score the reference once before training, not at every step (default: on)")
     p.set_defaults(func=run)
 
 
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, target_modules=modules,
         batch_size=args.batch_size, grad_accum=args.grad_accum, max_length=args.max_length, bf16=args.bf16,
         load_in_4bit=args.load_in_4bit, val_split=args.val_split, seed=args.seed,
+        precompute_ref_log_probs=args.precompute_ref_log_probs,
     )
     paths = train(config)
     print("wrote " + ", ".join(str(p) for p in paths.values()))
