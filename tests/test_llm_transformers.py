@@ -48,6 +48,8 @@ def test_the_tiny_model_is_a_complete_offline_checkpoint(tiny_model):
     assert text.endswith("<|assistant|>\n")
     ids = tokenizer("Which format do you want: csv or json?")["input_ids"]
     assert len(ids) < 15  # trained on the project's vocabulary: common words are single tokens
+    profile = "User profile: busy manager (patience low, expertise medium, tolerates 1 questions)"
+    assert len(tokenizer(profile)["input_ids"]) <= 20  # the decision prompt's own words too (DPO prompts stay short)
     assert tokenizer.decode(tokenizer("naïve ünïcode ✓")["input_ids"]) == "naïve ünïcode ✓"  # byte-level: any text
 
 
@@ -98,7 +100,8 @@ def test_a_prompt_the_model_cannot_take_fails_alone_and_the_batch_goes_on(tiny_m
     requests = _decision_points(1)[:1]
     too_long = ChatRequest((ChatMessage("user", "word " * 5000),), label="too long")  # past max_positions
     results = backbone.engine.complete_many([too_long, backbone.chat_request(requests[0])])
-    assert results[0] == CallFailure("prompt too long: 5010 tokens + 8 new > the model's 4096")
+    assert isinstance(results[0], CallFailure)
+    assert re.fullmatch(r"prompt too long: \d{4,} tokens \+ 8 new > the model's 4096", results[0].reason)
     assert isinstance(results[1], Completion)
     assert "1 x prompt too long" in backbone.summary()
 

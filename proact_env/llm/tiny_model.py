@@ -67,6 +67,35 @@ def training_corpus() -> list[str]:
     texts += [p.description for p in PRESETS.values()]
     texts += [phrase for styles in PHRASES.values() for options in styles.values() for phrase in options if phrase]
     texts += ["def solve(items):\n    return sorted(items)\n", '{"reply": "", "satisfaction": 0.5, "revealed": []}']
+    texts += decision_prompts()
+    return texts
+
+
+def decision_prompts(episodes: int = 40, seed: int = 0) -> list[str]:
+    """Rendered decision points of seeded random episodes, so the template's words become single tokens.
+
+    Without them a small vocabulary spells "Dialogue" or "patience" letter by
+    letter, prompts grow threefold, training slows and more multi-turn pairs
+    pass TRL's max_length and are dropped.
+    """
+    import gymnasium as gym
+    import numpy as np
+
+    import proact_env  # noqa: F401  (registers the env ids)
+    from proact_env.types import Action
+
+    rng = np.random.default_rng(seed)
+    texts = []
+    for env_id in ("proact_env/Synthetic-v0", "proact_env/Planning-v0"):
+        env = gym.make(env_id).unwrapped
+        for episode in range(episodes):
+            env.reset(seed=seed + episode)
+            done = False
+            while not done:
+                texts.append(env.decision_prompt())
+                action = Action.CLARIFY if rng.random() < 0.5 else Action.EXECUTE
+                _, _, terminated, truncated, _ = env.step(action)
+                done = terminated or truncated
     return texts
 
 
