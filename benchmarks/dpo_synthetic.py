@@ -1,6 +1,6 @@
 """The DPO policy on Synthetic-v0 beside the fixed-action baselines and the exact optimum.
 
-    python benchmarks/dpo_synthetic.py [--states 4000] [--epochs 2] [--hidden_size 96] [--num_layers 3]
+    python benchmarks/dpo_synthetic.py [--states 4000] [--epochs 3] [--hidden_size 96] [--num_layers 3]
 
 Runs `examples/dpo_pipeline.py` at a larger scale (lookahead preference data from
 whole conversations, a bigger tiny model) and prints the DPO policy's mean return
@@ -23,7 +23,7 @@ FIXED_ACTION = ("always_execute", "always_clarify", "clarify_once")
 
 def main() -> None:
     defaults = ["--states", "4000", "--lookahead", "8", "--heldout", "500", "--hidden_size", "96",
-                "--num_layers", "3", "--epochs", "2", "--batch_size", "32", "--episodes", "2000",
+                "--num_layers", "3", "--epochs", "3", "--batch_size", "32", "--episodes", "2000",
                 "--out", "benchmarks/output/dpo_synthetic"]
     args = parse_args(defaults + sys.argv[1:])
     started = time.perf_counter()

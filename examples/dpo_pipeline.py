@@ -45,6 +45,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser.add_argument("--epochs", type=float, default=2)
     parser.add_argument("--lr", type=float, default=2e-3)
     parser.add_argument("--batch_size", type=int, default=16)
+    parser.add_argument("--max_length", type=int, default=640,
+                        help="prompt + completion tokens; longer pairs are dropped by TRL (whole conversations run long)")
     parser.add_argument("--episodes", type=int, default=500, help="benchmark episodes per policy")
     parser.add_argument("--seed", type=int, default=0)
     return parser.parse_args(argv)
@@ -68,7 +70,7 @@ def pipeline(args: argparse.Namespace) -> dict:
         "--hidden_size", str(args.hidden_size), "--num_layers", str(args.num_layers))
     run("train-dpo", "--data", str(out / "dpo" / "train.jsonl"), "--model", str(out / "tiny_model"),
         "--output", str(out / "policy_model"), "--epochs", str(args.epochs), "--lr", str(args.lr),
-        "--beta", "0.1", "--batch_size", str(args.batch_size), "--max_length", "512", "--lora_r", "32",
+        "--beta", "0.1", "--batch_size", str(args.batch_size), "--max_length", str(args.max_length), "--lora_r", "32",
         "--lora_alpha", "64", "--seed", str(args.seed))
     # 4 + 5. Held-out preference accuracy beside the base, and the benchmark beside the baselines.
     run("evaluate", "--model_dir", str(out / "policy_model"), "--prefs_path", str(out / "dpo" / "heldout.jsonl"),
