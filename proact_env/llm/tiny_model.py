@@ -74,8 +74,9 @@ def training_corpus() -> list[str]:
 def decision_prompts(episodes: int = 40, seed: int = 0) -> list[str]:
     """Rendered decision points of seeded random episodes, so the template's words become single tokens.
 
-    Without them a small vocabulary spells "Dialogue" or "patience" letter by
-    letter, prompts grow threefold, training slows and more multi-turn pairs
+    Without them a small vocabulary spells "Dialogue" or "patience" in pieces:
+    whole-conversation prompts then average ~335 tokens instead of ~260 (at the
+    default 1,000-token vocabulary), training slows and more multi-turn pairs
     pass TRL's max_length and are dropped.
     """
     import gymnasium as gym
@@ -96,6 +97,7 @@ def decision_prompts(episodes: int = 40, seed: int = 0) -> list[str]:
                 action = Action.CLARIFY if rng.random() < 0.5 else Action.EXECUTE
                 _, _, terminated, truncated, _ = env.step(action)
                 done = terminated or truncated
+        env.close()
     return texts
 
 
