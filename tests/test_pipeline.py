@@ -72,6 +72,36 @@ def test_mainline_action_override_and_multi_turn(tmp_path):
             assert not earlier["done"]
 
 
+def test_a_mainline_policy_reaches_the_later_turns_the_persona_rule_never_plays(tmp_path):
+    """The persona rule almost never asks twice, so its multi-turn data has no 'asked, still unclear' states."""
+    def run(name: str, *extra: str) -> list[dict]:
+        out = tmp_path / f"{name}.jsonl"
+        assert main(["generate", "--n_states", "150", "--multi_turn", "--max_turns", "5", "--seed", "3",
+                     "--out", str(out), "--no-progress", *extra]) == 0
+        return _lines(out)
+
+    def asked_and_unclear(lines: list[dict]) -> int:
+        return sum(line["is_mainline"] and line["state"]["dialogue_turn"] >= 1 and not line["state"]["prev_reject"]
+                   and line["state"]["task_uncertainty"] >= 0.5 for line in lines)
+
+    rule, random_mainline = run("rule"), run("random", "--mainline", "random")
+    assert asked_and_unclear(random_mainline) > 3 * max(asked_and_unclear(rule), 1)
+    mainline = [line for line in random_mainline if line["is_mainline"]]
+    assert {line["action"] for line in mainline} == {"Clarify", "Execute"}
+    assert all(line["action"] == line["mainline_action"] for line in mainline)
+    # the policy is reseeded from each state's seed: threads and order do not change a line
+    assert _lines(tmp_path / "random.jsonl") == run("random_threads", "--mainline", "random", "--concurrency", "3")
+
+
+def test_mainline_policy_and_fixed_mainline_action_exclude_each_other(tmp_path, capsys):
+    assert main(["generate", "--n_states", "2", "--mainline", "random", "--mainline_action", "Clarify",
+                 "--out", str(tmp_path / "x.jsonl"), "--no-progress"]) != 0
+    assert "exclude each other" in capsys.readouterr().err
+    assert main(["generate", "--n_states", "2", "--mainline", "no_such_policy",
+                 "--out", str(tmp_path / "y.jsonl"), "--no-progress"]) != 0
+    assert "unknown policy 'no_such_policy'" in capsys.readouterr().err
+
+
 def test_lookahead_rolls_branches_to_the_end_and_changes_the_preferred_action(tmp_path):
     one_step, lookahead = tmp_path / "one.jsonl", tmp_path / "look.jsonl"
     for out, extra in ((one_step, []), (lookahead, ["--lookahead", "6"])):

@@ -30,6 +30,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, required=True, help="trajectories JSONL to write")
     p.add_argument("--mainline_action", type=Action.parse, choices=list(Action), metavar="{Clarify,Execute}",
                    help="force the mainline action (default: the persona rule)")
+    p.add_argument("--mainline", metavar="POLICY",
+                   help="a benchmark policy spec that picks the mainline action instead of the persona rule, "
+                        "e.g. 'random' so a multi-turn run reaches the later turns of both actions")
     p.add_argument("--multi_turn", action="store_true", help="play whole conversations, one line per turn")
     p.add_argument("--max_turns", type=int, default=5, help="assistant turns per conversation (default: 5)")
     p.add_argument("--lookahead", type=int, default=0, metavar="K",
@@ -60,7 +63,7 @@ def run(args: argparse.Namespace) -> int:
     llm = llm_config_from_args(args)
     config = GenerationConfig(
         out=args.out, mode=args.mode, domain=args.domain, generator=args.generator, n_states=n_states, dataset_path=args.dataset_path,
-        seed=args.seed, persona=args.persona, mainline_action=args.mainline_action, multi_turn=args.multi_turn,
+        seed=args.seed, persona=args.persona, mainline_action=args.mainline_action, mainline=args.mainline, multi_turn=args.multi_turn,
         max_turns=args.max_turns, lookahead=args.lookahead, continuation=args.continuation, concurrency=args.concurrency, resume=args.resume,
         overwrite=args.overwrite,
         backbone={"provider": llm.provider, "model": llm.model, **llm.cache_identity()},
@@ -70,7 +73,8 @@ def run(args: argparse.Namespace) -> int:
     backbone = PerProcess(partial(LLMBackbone.from_config, llm)) if llm.provider != "scripted" else None
     if backbone:
         backbone()  # here, not in every worker, a missing key or extra stops the run before it starts
-    generator = UnitGenerator(config, backbone_factory=backbone, continuation=_continuation(args.continuation))
+    generator = UnitGenerator(config, backbone_factory=backbone, continuation=_continuation(args.continuation),
+                              mainline=_policy_factory(args.mainline) if args.mainline else None)
     # on Ray, --concurrency bounds the endpoint's load across all workers, not per worker
     request_limit = llm.concurrency if llm.provider == "openai" else None
     with open_executor(executor_config_from_args(args), concurrency=config.concurrency,
@@ -91,11 +95,16 @@ def run(args: argparse.Namespace) -> int:
 
 
 def _continuation(spec: str):
-    """The lookahead continuation policy factory (policies are resolved by name only up here)."""
+    """The lookahead continuation policy factory; 'execute' is the default's short name."""
     from proact_env.rollout.generate import ExecuteNext
 
     if spec == "execute":
         return lambda env: ExecuteNext()
+    return _policy_factory(spec)
+
+
+def _policy_factory(spec: str):
+    """A per-env policy factory (policies are resolved by name only up here, in the CLI)."""
     from proact_env.eval.registry import make_policy
 
     return lambda env: make_policy(spec, env)

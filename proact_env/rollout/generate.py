@@ -2,7 +2,7 @@
 
 One *unit* of work is one input state. From its decision point the env is
 snapshotted and three trajectories are played: the mainline action (the seed's
-persona rule or `--mainline_action`), the other action, and the mainline action
+persona rule, `--mainline_action` or a `--mainline` policy), the other action, and the mainline action
 again as a different sample. In multi-turn mode the mainline continues and the
 same happens at every later decision point until the task is complete, the user
 gives up or `max_turns` is reached. With lookahead, each trajectory is rolled on
@@ -76,6 +76,11 @@ class GenerationConfig:
         seed: seeds every unit. Default 0.
         persona: ``presets``, ``sampled`` or a preset name, drawn per state. Default ``presets``.
         mainline_action: force the mainline action; None uses the seed's persona rule.
+        mainline: a policy spec that picks the mainline action instead (e.g. ``random``):
+            the states a multi-turn run reaches are the ones its mainline visits, so a
+            policy trained on the pairs only sees the later turns of that mainline; the
+            persona rule almost never asks twice. The caller builds the policy
+            (`UnitGenerator(mainline=...)`); this records it for resumption.
         multi_turn: play whole conversations, branching at every decision point.
         max_turns: assistant turns per conversation (the env's `max_turns`). Default 5.
         lookahead: continuation rollouts per trajectory (0 = one-step comparison). Default 0.
@@ -97,6 +102,7 @@ class GenerationConfig:
     seed: int = 0
     persona: str = "presets"
     mainline_action: Action | None = None
+    mainline: str | None = None
     multi_turn: bool = False
     max_turns: int = 5
     lookahead: int = 0
@@ -123,6 +129,8 @@ class GenerationConfig:
             raise ValueError("--max_turns and --concurrency must be >= 1 and --lookahead >= 0")
         if self.resume and self.overwrite:
             raise ValueError("--resume and --overwrite exclude each other")
+        if self.mainline is not None and self.mainline_action is not None:
+            raise ValueError("--mainline (a policy) and --mainline_action (a fixed action) exclude each other")
         if self.persona not in ("presets", "sampled") and self.persona not in PRESETS:
             raise ValueError(f"--persona must be presets, sampled or a preset ({', '.join(PRESETS)}), got {self.persona!r}")
 
@@ -135,6 +143,8 @@ class GenerationConfig:
             "mainline_action": self.mainline_action.label if self.mainline_action is not None else None,
             "multi_turn": self.multi_turn, "max_turns": self.max_turns, "lookahead": self.lookahead, "continuation": self.continuation,
             "backbone": self.backbone,
+            # only when set, so runs written before the option existed still resume
+            **({"mainline": self.mainline} if self.mainline is not None else {}),
         }
 
 
@@ -201,10 +211,12 @@ class UnitGenerator:
         config: GenerationConfig,
         backbone_factory: Callable[[], Backbone] | None = None,
         continuation: Callable[[ProactEnv], ContinuationPolicy] = lambda env: ExecuteNext(),
+        mainline: Callable[[ProactEnv], ContinuationPolicy] | None = None,
     ) -> None:
         self.config = config
         self.backbone_factory = backbone_factory
         self.continuation = continuation
+        self.mainline = mainline
         self._local = threading.local()
 
     def __getstate__(self) -> dict[str, Any]:
@@ -225,6 +237,7 @@ class UnitGenerator:
             )
             self._local.env = env
             self._local.policy = self.continuation(env)
+            self._local.mainline = self.mainline(env) if self.mainline else None
         return env
 
     def run(self, unit: WorkUnit) -> list[dict[str, Any]]:
@@ -236,14 +249,20 @@ class UnitGenerator:
 
     def _expand(self, unit: WorkUnit) -> list[dict[str, Any]]:
         env = self._env()
-        env.reset(seed=unit.seed, options={"task": unit.task, "dialogue_turn": unit.dialogue_turn,
-                                           "prev_reject": unit.prev_reject})
+        obs, info = env.reset(seed=unit.seed, options={"task": unit.task, "dialogue_turn": unit.dialogue_turn,
+                                                       "prev_reject": unit.prev_reject})
+        chooser = self._local.mainline
+        if chooser is not None:
+            chooser.reset(unit.seed)
         state_id = _state_id(unit)
         lines: list[dict[str, Any]] = []
         decision_point = 0
         while True:
             here = env.snapshot()
-            mainline = self.config.mainline_action if self.config.mainline_action is not None else _seed_rule(env)
+            if self.config.mainline_action is not None:
+                mainline = self.config.mainline_action
+            else:
+                mainline = chooser.act(obs, info) if chooser is not None else _seed_rule(env)
             after_mainline = None
             for branch, action, sample in (
                 ("mainline", mainline, 0),
@@ -251,27 +270,29 @@ class UnitGenerator:
                 ("resample", mainline, 1),
             ):
                 env.restore(here)
-                line = self._play(env, unit, state_id, decision_point, branch, action, sample, mainline)
+                line, step_obs, step_info = self._play(env, unit, state_id, decision_point, branch, action, sample,
+                                                       mainline)
                 lines.append(line)
                 if branch == "mainline":
-                    after_mainline = (env.snapshot(), env.episode.done)
+                    after_mainline = (env.snapshot(), env.episode.done, step_obs, step_info)
                 if self.config.lookahead:
                     line["lookahead"] = self._lookahead(env, here, unit.seed, decision_point, action, sample)
-            snapshot, done = after_mainline
+            snapshot, done, obs, info = after_mainline
             if not self.config.multi_turn or done:
                 return lines
             env.restore(snapshot)
             decision_point += 1
 
     def _play(self, env: ProactEnv, unit: WorkUnit, state_id: str, decision_point: int, branch: str,
-              action: Action, sample: int, mainline: Action) -> dict[str, Any]:
+              action: Action, sample: int, mainline: Action) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+        """One branch's line, and the step's observation and info (what the mainline policy sees next)."""
         ep = env.episode
         state, persona, transcript = ep.state_dict(), ep.persona, [t.to_dict() for t in ep.transcript]
         prompt = action_prompt(MessageRequest(action, ep.task, ep.transcript, ep.revealed, persona, ep.turn,
                                               ep.prev_reject, rng=ep.backbone_rng))
         r_task_before = ep.last_score
         env.set_next_sample(sample)
-        _, _, terminated, truncated, info = env.step(action)
+        obs, _, terminated, truncated, info = env.step(action)
         line: dict[str, Any] = {
             "state": state,
             "action": action.label,
@@ -295,7 +316,7 @@ class UnitGenerator:
             "usage": info["usage"] or None,
             "seed": unit.seed,
         }
-        return line
+        return line, obs, info
 
     def _lookahead(self, env: ProactEnv, here: Any, seed: int, decision_point: int, action: Action,
                    sample: int) -> list[list[dict]]:
