@@ -8,7 +8,7 @@ import json
 import pytest
 
 from proact_env.cli import main
-from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
+from proact_env.eval.benchmark import BenchmarkConfig, format_lost_value, format_table, run_benchmark
 from proact_env.eval.registry import DEFAULT_POLICIES
 
 
@@ -50,6 +50,25 @@ def test_summary_holds_every_metric_and_the_breakdowns(full_run):
         assert len(metrics["calibration"]["ask_rate"]) == len(metrics["calibration"]["bin_edges"]) - 1
     assert summary["policies"]["always_execute"]["ask_rate"] == 0.0
     assert "optimal" in format_table(summary)
+
+
+def test_lost_value_by_situation_adds_up_to_the_regret_and_names_where_it_is_made(full_run):
+    """Per-decision lost value Q*(s, a*) - Q*(s, a) sums to the regret (performance-difference lemma)."""
+    _, summary = full_run
+    for spec, metrics in summary["policies"].items():
+        rows = metrics["lost_value_by_situation"]
+        lost = sum(row["lost_value_per_episode"] for row in rows)
+        assert abs(lost - metrics["regret"]) <= metrics["regret_ci95"], spec
+        assert sum(row["decisions"] for row in rows) == round(metrics["mean_turns"] * metrics["episodes"])
+        assert [row["lost_value_per_episode"] for row in rows] == sorted(
+            (row["lost_value_per_episode"] for row in rows), reverse=True)
+    assert all(row["lost_value_per_episode"] == 0.0 for row in summary["policies"]["optimal"]["lost_value_by_situation"])
+    # clarify_once's worst loss: not asking again when a first answer left the task unclear
+    worst = summary["policies"]["clarify_once"]["lost_value_by_situation"][0]
+    assert worst["situation"] == "turn 1, no rejection, unclear"
+    assert worst["ask_rate"] == 0.0 and worst["optimal_ask_rate"] > 0.9
+    printed = format_lost_value(summary)
+    assert "where clarify_once loses value" in printed and "where optimal" not in printed
 
 
 def test_parallel_workers_give_identical_numbers():

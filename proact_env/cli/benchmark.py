@@ -36,7 +36,13 @@ def run(args: argparse.Namespace) -> int:
 
     from proact_env.cli.llm_args import print_llm_summary
     from proact_env.distributed.executor import open_executor
-    from proact_env.eval.benchmark import BenchmarkConfig, built_policies, format_table, run_benchmark
+    from proact_env.eval.benchmark import (
+        BenchmarkConfig,
+        built_policies,
+        format_lost_value,
+        format_table,
+        run_benchmark,
+    )
     from proact_env.eval.registry import split_policy_list
     from proact_env.eval.report import write_results
 
@@ -62,6 +68,8 @@ def run(args: argparse.Namespace) -> int:
             results = run_benchmark(config, progress=bar.update, executor=executor)
     summary = results.summary()
     print(format_table(summary))
+    if lost := format_lost_value(summary):
+        print(lost)
     paths = write_results(results, args.out, summary)
     print(f"{config.episodes} episodes x {len(config.policies)} policies in {time.perf_counter() - started:.1f} s; "
           f"wrote {', '.join(str(p) for p in paths.values())}")

@@ -53,7 +53,7 @@ def run(args: argparse.Namespace) -> int:
 def _benchmark(args: argparse.Namespace) -> dict:
     import gymnasium as gym
 
-    from proact_env.eval.benchmark import BenchmarkConfig, exact_solver, format_table, run_benchmark
+    from proact_env.eval.benchmark import BenchmarkConfig, exact_solver, format_lost_value, format_table, run_benchmark
 
     env_kwargs = json.loads(args.env_kwargs)
     env = gym.make(args.env, **env_kwargs)
@@ -63,4 +63,6 @@ def _benchmark(args: argparse.Namespace) -> dict:
     summary = run_benchmark(BenchmarkConfig(env_id=args.env, policies=(spec, *BASELINES, *extra),
                                             episodes=args.episodes, seed=args.seed, env_kwargs=env_kwargs)).summary()
     print(format_table(summary))
+    if lost := format_lost_value(summary):
+        print(lost)
     return summary

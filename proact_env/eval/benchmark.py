@@ -121,8 +121,12 @@ def play_episode(
     done = False
     while not done:
         action = int(policy.act(obs, info))
-        optimal = int(solver.optimal_action(env)) if solver is not None else None
-        record.decisions.append(Decision(float(ep.remaining_uncertainty), action, optimal))
+        decision = Decision(float(ep.remaining_uncertainty), action, turn=ep.turn, prev_reject=bool(ep.prev_reject))
+        if solver is not None:
+            q = solver.q_values(env)  # (Q(Clarify), Q(Execute)), indexed by the action's value
+            decision.optimal_action = int(solver.optimal_action(env))
+            decision.lost_value = max(0.0, q[decision.optimal_action] - q[action])
+        record.decisions.append(decision)
         obs, reward, terminated, truncated, info = env.step(action)
         terms = info["reward_terms"]
         record.episode_return += reward
@@ -227,6 +231,25 @@ def format_table(summary: dict[str, Any]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     if has_optimum:
         lines.append(f"exact optimal value (mean over these episodes): {summary['optimum']['exact_mean_value']:.3f}")
+    return "\n".join(lines)
+
+
+def format_lost_value(summary: dict[str, Any], top: int = 3) -> str:
+    """Where each policy makes its regret: its `top` worst (situation, persona) rows.
+
+    The optimum and policies that lose under 0.001 per episode are left out; the
+    whole breakdown is in results.json under `lost_value_by_situation`.
+    """
+    lines = []
+    for spec, m in summary["policies"].items():
+        rows = m.get("lost_value_by_situation") or []
+        if sum(row["lost_value_per_episode"] for row in rows) < 1e-3:
+            continue
+        lines.append(f"where {spec} loses value (worst {min(top, len(rows))} of {len(rows)} situations x persona):")
+        for row in rows[:top]:
+            lines.append(f"  {row['situation']}, {row['persona']}: asks {row['ask_rate']:.2f} vs optimal "
+                         f"{row['optimal_ask_rate']:.2f} over {row['decisions']} decisions, "
+                         f"-{row['lost_value_per_episode']:.4f} per episode")
     return "\n".join(lines)
 
 
