@@ -7,7 +7,9 @@ tiny model built locally (nothing is downloaded), in a few minutes on a CPU:
 
 1. `proact generate`: synthetic states, mainline + branches, multi-turn, each
    branch rolled to the end of the episode (`--lookahead`) by the optimal
-   continuation, so a question's value shows in its return;
+   continuation, so a question's value shows in its return; the mainline picks
+   its actions at random, so the data reaches the later turns of both actions
+   (the persona rule never asks twice: its data holds no "asked, still unclear" state);
 2. `proact rewards`: preference pairs (decision-only completions: the policy learns when to ask);
 3. `proact make-tiny-model` and `proact train-dpo`: TRL DPOTrainer + LoRA;
 4. `proact evaluate`: held-out preference accuracy beside the untrained base;
@@ -38,7 +40,8 @@ def parse_args(argv: list[str] | None = None) -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("outputs/dpo_pipeline"))
     parser.add_argument("--states", type=int, default=600, help="synthetic states to expand")
-    parser.add_argument("--lookahead", type=int, default=4)
+    parser.add_argument("--lookahead", type=int, default=4, help="rollouts per branch: more, less label noise")
+    parser.add_argument("--mainline", default="random", help="the policy that continues each conversation")
     parser.add_argument("--heldout", type=int, default=150, help="pairs held out for evaluation")
     parser.add_argument("--hidden_size", type=int, default=64)
     parser.add_argument("--num_layers", type=int, default=2)
@@ -57,7 +60,8 @@ def pipeline(args: argparse.Namespace) -> dict:
     out.mkdir(parents=True, exist_ok=True)
     # 1. Trajectories: whole conversations, every branch rolled to the end by the optimal policy.
     run("generate", "--mode", "synthetic", "--n_states", str(args.states), "--multi_turn", "--max_turns", "6",
-        "--lookahead", str(args.lookahead), "--continuation", "optimal", "--seed", str(args.seed),
+        "--lookahead", str(args.lookahead), "--continuation", "optimal", "--mainline", args.mainline,
+        "--seed", str(args.seed),
         "--out", str(out / "logs" / "trajectories.jsonl"), "--overwrite", "--concurrency", "1")
     # 2. Preference pairs, then a held-out split by decision point (the file's tail).
     run("rewards", "--trajectories", str(out / "logs" / "trajectories.jsonl"),
