@@ -5,10 +5,11 @@
 Runs `examples/dpo_pipeline.py` at a larger scale (lookahead preference data from
 whole conversations continued by a random mainline, a bigger tiny model) and prints
 the DPO policy's mean return beside always_execute, always_clarify, clarify_once,
-seed_rule, threshold and optimal, and the share of the gap between the best
-fixed-action baseline and the optimum that it closes. Goal (issue 7): beat every
-fixed-action baseline and close at least half the gap. "Fixed" is read strictly:
-clarify_once (a fixed schedule) counts, not only the two constant actions.
+seed_rule, threshold and optimal, and the share of the gap to the optimum that it
+closes. Goal (issue 7): beat every fixed-action baseline and close at least half the
+gap between the best of them and the optimum. The share is printed twice: against
+the best constant action (always_execute / always_clarify) and, stricter, against
+clarify_once, the fixed schedule "ask once, then execute".
 About 35 minutes on a 2-core CPU (generation ~6, training ~25).
 """
 
@@ -21,7 +22,8 @@ from pathlib import Path
 sys.path.insert(0, str(Path(__file__).resolve().parents[1] / "examples"))
 from dpo_pipeline import parse_args, pipeline  # noqa: E402
 
-FIXED_ACTION = ("always_execute", "always_clarify", "clarify_once")
+CONSTANT_ACTION = ("always_execute", "always_clarify")
+FIXED_SCHEDULE = "clarify_once"
 
 
 def main() -> None:
@@ -33,20 +35,31 @@ def main() -> None:
     report = pipeline(args)
     policies = report["benchmark"]["policies"]
     dpo = next(spec for spec in policies if spec.startswith("dpo:"))
-    best_fixed = max(FIXED_ACTION, key=lambda s: policies[s]["mean_return"])
-    optimum = policies["optimal"]["mean_return"]
-    gap = optimum - policies[best_fixed]["mean_return"]
-    closed = (policies[dpo]["mean_return"] - policies[best_fixed]["mean_return"]) / gap if gap > 0 else float("nan")
     print()
-    for spec in (dpo, *FIXED_ACTION, "seed_rule", "threshold", "optimal"):
+    for spec in (dpo, *CONSTANT_ACTION, FIXED_SCHEDULE, "seed_rule", "threshold", "optimal"):
         m = policies[spec]
         print(f"{'dpo' if spec == dpo else spec:15s} mean return {m['mean_return']:.3f} ±{m['return_ci95']:.3f}  "
               f"ask rate {m['ask_rate']:.3f}")
     print(f"held-out preference accuracy: trained {report['trained']['implicit_reward_accuracy']:.3f}, "
           f"action accuracy trained {report['trained'].get('action_accuracy', float('nan')):.3f} "
           f"vs base {report['base'].get('action_accuracy', float('nan')):.3f}")
-    print(f"best fixed-action baseline: {best_fixed}; DPO closes {closed:.1%} of its gap to the optimum "
-          f"(goal: beat every fixed-action baseline and close >= 50%); whole run {time.perf_counter() - started:.0f} s")
+    best_constant = max(CONSTANT_ACTION, key=lambda spec: policies[spec]["mean_return"])
+    for name, baselines in (("best constant action", [best_constant]),
+                            ("constant actions and clarify_once", [*CONSTANT_ACTION, FIXED_SCHEDULE])):
+        best = max(baselines, key=lambda spec: policies[spec]["mean_return"])
+        print(f"against the {name} (best: {best}): DPO {'beats' if _beats(policies, dpo, baselines) else 'does not beat'} "
+              f"them all and closes {_gap_closed(policies, dpo, best):.1%} of the gap to the optimum (goal: >= 50%)")
+    print(f"whole run {time.perf_counter() - started:.0f} s")
+
+
+def _beats(policies: dict, spec: str, baselines: list[str]) -> bool:
+    return all(policies[spec]["mean_return"] > policies[b]["mean_return"] for b in baselines)
+
+
+def _gap_closed(policies: dict, spec: str, baseline: str) -> float:
+    """Share of the baseline's gap to the optimum that `spec` closes (1 = optimal, 0 = no better)."""
+    gap = policies["optimal"]["mean_return"] - policies[baseline]["mean_return"]
+    return (policies[spec]["mean_return"] - policies[baseline]["mean_return"]) / gap if gap > 0 else float("nan")
 
 
 if __name__ == "__main__":
