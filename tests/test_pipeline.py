@@ -154,13 +154,13 @@ def _generate_command(out: Path, *extra: str) -> list[str]:
 
 
 @pytest.mark.slow
-@pytest.mark.parametrize("concurrency", ["1", "3"])
-def test_sigkill_then_resume_gives_exactly_the_clean_run(tmp_path, concurrency):
+@pytest.mark.parametrize("concurrency,mainline", [("1", []), ("3", []), ("3", ["--mainline", "random"])])
+def test_sigkill_then_resume_gives_exactly_the_clean_run(tmp_path, concurrency, mainline):
     env = dict(os.environ, PYTHONPATH=str(REPO))
     clean, killed = tmp_path / "clean.jsonl", tmp_path / "killed.jsonl"
-    subprocess.run(_generate_command(clean), check=True, env=env, capture_output=True)
+    subprocess.run(_generate_command(clean, *mainline), check=True, env=env, capture_output=True)
     for attempt in range(3):  # kill it mid-run, more than once
-        proc = subprocess.Popen(_generate_command(killed, "--concurrency", concurrency,
+        proc = subprocess.Popen(_generate_command(killed, "--concurrency", concurrency, *mainline,
                                                   *(["--resume"] if attempt else [])), env=env,
                                 stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
         deadline = time.monotonic() + 30
@@ -172,8 +172,8 @@ def test_sigkill_then_resume_gives_exactly_the_clean_run(tmp_path, concurrency):
     assert 0 < killed.stat().st_size < clean.stat().st_size
     with killed.open("a") as handle:  # a torn final line, as if killed inside write()
         handle.write('{"state": {"id": "torn')
-    subprocess.run(_generate_command(killed, "--resume", "--concurrency", concurrency), check=True, env=env,
-                   capture_output=True)
+    subprocess.run(_generate_command(killed, "--resume", "--concurrency", concurrency, *mainline), check=True,
+                   env=env, capture_output=True)
     assert killed.read_bytes() == clean.read_bytes()
 
 
