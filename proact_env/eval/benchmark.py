@@ -24,7 +24,7 @@ from proact_env.distributed.executor import ExecutorConfig, ShardExecutor, open_
 from proact_env.eval.metrics import Decision, EpisodeRecord, summarize
 from proact_env.eval.registry import DEFAULT_POLICIES, make_policy
 from proact_env.rng import derived_seeds
-from proact_env.solver import SyntheticSolver
+from proact_env.solver import SyntheticSolver, decision_state
 
 #: Episodes per unit of work: small enough for a smooth progress bar; envs and
 #: policies are built once per run and worker process, not per chunk (`_built`).
@@ -123,8 +123,9 @@ def play_episode(
         action = int(policy.act(obs, info))
         decision = Decision(float(ep.remaining_uncertainty), action, turn=ep.turn, prev_reject=bool(ep.prev_reject))
         if solver is not None:
-            q = solver.q_values(env)  # (Q(Clarify), Q(Execute)), indexed by the action's value
-            decision.optimal_action = int(solver.optimal_action(env))
+            model, state = solver.model_for(env), decision_state(env)
+            q = model.q_values(state)  # (Q(Clarify), Q(Execute)), indexed by the action's value
+            decision.optimal_action = int(model.optimal_action(state))  # same cached Q-values, solver's tie rule
             decision.lost_value = max(0.0, q[decision.optimal_action] - q[action])
         record.decisions.append(decision)
         obs, reward, terminated, truncated, info = env.step(action)
