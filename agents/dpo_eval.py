@@ -25,8 +25,8 @@ from contextlib import nullcontext
 from pathlib import Path
 from typing import Any, Iterable
 
-from agents.dpo_policy import LABELS, load_adapter
-from agents.logprobs import completion_logprobs, with_eos
+from proact_env.agents.dpo_policy import LABELS, load_adapter
+from proact_env.agents.logprobs import completion_logprobs, with_eos
 from proact_env.io import read_jsonl
 from proact_env.types import Action
 

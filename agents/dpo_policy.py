@@ -14,7 +14,7 @@ from typing import Any, Mapping
 
 import gymnasium as gym
 
-from agents.logprobs import completion_logprobs
+from proact_env.agents.logprobs import completion_logprobs
 from proact_env.errors import require
 from proact_env.llm import MessageRequest
 from proact_env.preferences import completion

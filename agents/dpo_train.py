@@ -15,8 +15,8 @@ import logging
 from pathlib import Path
 from typing import Any
 
-from agents import trl_adapter
-from agents.dpo_config import DPOTrainingConfig
+from proact_env.agents import trl_adapter
+from proact_env.agents.dpo_config import DPOTrainingConfig
 from proact_env.errors import MissingExtraError, require
 from proact_env.eval.plots import pyplot
 from proact_env.io import atomic_write_text

@@ -11,7 +11,7 @@ from __future__ import annotations
 import inspect
 from typing import Any
 
-from agents.dpo_config import DPOTrainingConfig
+from proact_env.agents.dpo_config import DPOTrainingConfig
 from proact_env.errors import require
 
 

@@ -5,11 +5,11 @@ observation and `info`), except `OptimalPolicy`, the exact oracle of the
 synthetic domain.
 """
 
-from baselines.fixed import AlwaysClarify, AlwaysExecute, ClarifyOnce
-from baselines.optimal import OptimalPolicy
-from baselines.random_policy import RandomPolicy
-from baselines.seed_rule import SeedRulePolicy
-from baselines.threshold import ThresholdPolicy
+from proact_env.baselines.fixed import AlwaysClarify, AlwaysExecute, ClarifyOnce
+from proact_env.baselines.optimal import OptimalPolicy
+from proact_env.baselines.random_policy import RandomPolicy
+from proact_env.baselines.seed_rule import SeedRulePolicy
+from proact_env.baselines.threshold import ThresholdPolicy
 
 __all__ = [
     "AlwaysClarify",

@@ -8,7 +8,7 @@ from typing import Any, Mapping
 import gymnasium as gym
 import numpy as np
 
-from baselines.base import EnvPolicy
+from proact_env.baselines.base import EnvPolicy
 from proact_env.types import Action
 
 

@@ -6,7 +6,7 @@ from typing import Any, Mapping
 
 import numpy as np
 
-from baselines.base import EnvPolicy
+from proact_env.baselines.base import EnvPolicy
 from proact_env.seed_rule import seed_rule_action
 from proact_env.types import Action
 

@@ -19,7 +19,7 @@ import gymnasium as gym
 from stable_baselines3 import A2C, DQN, PPO
 
 import proact_env  # noqa: F401  (registers the env ids)
-from agents.sb3_policy import RECOMMENDED_HYPERPARAMS
+from proact_env.agents.sb3_policy import RECOMMENDED_HYPERPARAMS
 from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
 from proact_env.eval.registry import DEFAULT_POLICIES
 from proact_env.eval.report import write_results

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import proact_env  # noqa: F401
-from baselines import (
+from proact_env.baselines import (
     AlwaysClarify,
     AlwaysExecute,
     ClarifyOnce,
@@ -111,6 +111,8 @@ def test_optimal_policy_is_the_solver(env):
 def test_registry_parses_options_and_explains_mistakes(env):
     assert make_policy("threshold:tau=0.25", env).tau == 0.25
     assert make_policy("random:p=0.2:seed=4", env).p == 0.2
+    assert isinstance(make_policy("import:proact_env.baselines.fixed:AlwaysExecute", env), AlwaysExecute)
+    # specs written before the folders were installed under proact_env. keep working
     assert isinstance(make_policy("import:baselines.fixed:AlwaysExecute", env), AlwaysExecute)
     with pytest.raises(ValueError, match="known policies: always_execute"):
         make_policy("smart", env)

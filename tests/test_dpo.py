@@ -64,7 +64,7 @@ def test_held_out_preferences_beat_the_untrained_base_and_chance(trained, capsys
 def test_the_dpo_policy_plays_the_benchmark_and_writes_messages(trained):
     import gymnasium as gym
 
-    from agents.dpo_policy import DPOPolicy
+    from proact_env.agents.dpo_policy import DPOPolicy
     from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
     from proact_env.llm import MessageRequest
     from proact_env.types import Action
@@ -82,7 +82,7 @@ def test_the_dpo_policy_plays_the_benchmark_and_writes_messages(trained):
 
 
 def test_bad_training_inputs_fail_clearly(tmp_path):
-    from agents.dpo_config import DPOTrainingConfig
+    from proact_env.agents.dpo_config import DPOTrainingConfig
 
     with pytest.raises(FileNotFoundError, match="proact rewards"):
         DPOTrainingConfig(data=tmp_path / "none.jsonl", model="m", output=tmp_path / "o")

@@ -9,12 +9,12 @@ from pathlib import Path
 
 import pytest
 
-import prompts
+import proact_env.prompts as prompts
 from proact_env import ProactEnv, render_state
 from proact_env.llm import MessageRequest
 from proact_env.llm.prompting import GENERIC_PLAN_SCHEMA, PromptConfig, assistant_messages
 from proact_env.types import Action
-from prompts import PLACEHOLDERS, TemplateError, load_all, load_template, parse_template
+from proact_env.prompts import PLACEHOLDERS, TemplateError, load_all, load_template, parse_template
 
 REPO = Path(__file__).resolve().parents[1]
 
@@ -62,11 +62,15 @@ def test_render_refuses_missing_or_extra_values():
         template.render(state="s", extra="x")
 
 
-def test_templates_load_from_the_installed_package_whatever_the_working_directory(tmp_path):
-    code = "import prompts; print(len(prompts.load_all()))"
+def test_templates_load_from_the_installed_package_beside_a_users_own_prompts_package(tmp_path):
+    # a user's own prompts/ in the working directory used to shadow ours ("cannot import name 'load_template'")
+    (tmp_path / "prompts").mkdir()
+    (tmp_path / "prompts" / "__init__.py").write_text("MINE = True\n")
+    code = ("import prompts; from proact_env.prompts import load_all; from proact_env.llm.prompting import load_template; "
+            "print(prompts.MINE, len(load_all()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
-                         env={"PYTHONPATH": str(REPO), "PATH": "/usr/bin:/bin"}, check=True)
-    assert out.stdout.strip() == "6"
+                         env={"PATH": "/usr/bin:/bin"}, check=True)
+    assert out.stdout.strip() == "True 6"
 
 
 def _request(env: ProactEnv, action: Action) -> MessageRequest:

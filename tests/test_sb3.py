@@ -30,7 +30,7 @@ def test_ppo_trained_briefly_beats_random(tmp_path):
 def test_a_model_for_another_observation_layout_is_refused(tmp_path):
     from stable_baselines3 import PPO
 
-    from agents.sb3_policy import SB3Policy
+    from proact_env.agents.sb3_policy import SB3Policy
 
     blind = gym.make("proact_env/Synthetic-v0", observe_persona=False)
     PPO("MlpPolicy", blind, n_steps=64, batch_size=32, device="cpu").save(tmp_path / "blind.zip")

@@ -33,7 +33,7 @@ BASELINES = ("always_execute", "always_clarify", "clarify_once", "seed_rule", "t
 
 
 def run(args: argparse.Namespace) -> int:
-    from agents.dpo_eval import evaluate_preferences
+    from proact_env.agents.dpo_eval import evaluate_preferences
     from proact_env.io import atomic_write_text
 
     report = evaluate_preferences(args.model_dir, args.prefs_path, args.base_model, limit=args.limit)

@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    from agents.dpo_config import DPOTrainingConfig
+    from proact_env.agents.dpo_config import DPOTrainingConfig
 
     d = DPOTrainingConfig.__dataclass_fields__
     p = sub.add_parser("train-dpo", help="train a LoRA adapter with TRL's DPOTrainer on preference pairs",
@@ -37,8 +37,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from agents.dpo_config import DPOTrainingConfig
-    from agents.dpo_train import train
+    from proact_env.agents.dpo_config import DPOTrainingConfig
+    from proact_env.agents.dpo_train import train
 
     modules = args.target_modules if args.target_modules == "all-linear" else args.target_modules.split(",")
     config = DPOTrainingConfig(

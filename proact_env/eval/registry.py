@@ -22,24 +22,42 @@ from proact_env.policy import Policy
 
 #: built-in name -> "module:class"; the class is built as `cls(env, **options)`.
 BUILTIN: dict[str, str] = {
-    "always_execute": "baselines.fixed:AlwaysExecute",
-    "always_clarify": "baselines.fixed:AlwaysClarify",
-    "clarify_once": "baselines.fixed:ClarifyOnce",
-    "random": "baselines.random_policy:RandomPolicy",
-    "seed_rule": "baselines.seed_rule:SeedRulePolicy",
-    "threshold": "baselines.threshold:ThresholdPolicy",
-    "optimal": "baselines.optimal:OptimalPolicy",
+    "always_execute": "proact_env.baselines.fixed:AlwaysExecute",
+    "always_clarify": "proact_env.baselines.fixed:AlwaysClarify",
+    "clarify_once": "proact_env.baselines.fixed:ClarifyOnce",
+    "random": "proact_env.baselines.random_policy:RandomPolicy",
+    "seed_rule": "proact_env.baselines.seed_rule:SeedRulePolicy",
+    "threshold": "proact_env.baselines.threshold:ThresholdPolicy",
+    "optimal": "proact_env.baselines.optimal:OptimalPolicy",
 }
 
 #: prefix -> "module:callable(env, rest_of_spec)"
 LOADERS: dict[str, str] = {
-    "sb3": "agents.sb3_policy:SB3Policy.from_spec",
-    "rllib": "agents.rllib_policy:RLlibPolicy.from_spec",
-    "dpo": "agents.dpo_policy:DPOPolicy.from_spec",
-    "llm_prompt": "agents.llm_prompt_policy:LLMPromptPolicy.from_spec",
+    "sb3": "proact_env.agents.sb3_policy:SB3Policy.from_spec",
+    "rllib": "proact_env.agents.rllib_policy:RLlibPolicy.from_spec",
+    "dpo": "proact_env.agents.dpo_policy:DPOPolicy.from_spec",
+    "llm_prompt": "proact_env.agents.llm_prompt_policy:LLMPromptPolicy.from_spec",
 }
 
 DEFAULT_POLICIES = ("always_execute", "always_clarify", "clarify_once", "random", "seed_rule", "threshold", "optimal")
+
+
+#: the repository's top-level policy folders, as installed (under proact_env., so they collide with
+#: openai-agents' `agents` or OpenAI Baselines' `baselines`); specs written before keep working
+INSTALLED_AS = {"agents": "proact_env.agents", "baselines": "proact_env.baselines"}
+
+
+def _installed_target(target: str) -> str:
+    """``baselines.fixed:X`` → ``proact_env.baselines.fixed:X`` where ours has it, else `target` as given."""
+    top, dot, tail = target.partition(".")
+    if top in INSTALLED_AS:
+        ours = f"{INSTALLED_AS[top]}{dot}{tail}"
+        try:
+            resolve(ours)
+            return ours
+        except (ImportError, AttributeError):
+            pass
+    return target
 
 
 def _parse_value(text: str) -> Any:
@@ -61,7 +79,7 @@ def make_policy(spec: str, env: gym.Env) -> Policy:
     if head == "import":
         if rest.count(":") != 1:
             raise ValueError(f"policy spec {spec!r}: expected 'import:package.module:ClassName'")
-        return resolve(rest)(env)
+        return resolve(_installed_target(rest))(env)
     if head not in BUILTIN:
         known = ", ".join(list(BUILTIN) + [f"{p}:..." for p in LOADERS] + ["import:module:Class"])
         raise ValueError(f"unknown policy {head!r}; known policies: {known}")

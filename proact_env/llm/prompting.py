@@ -13,7 +13,7 @@ from dataclasses import dataclass
 from proact_env.llm import MessageRequest
 from proact_env.llm.chat import ChatMessage
 from proact_env.render import render_state
-from prompts import load_template
+from proact_env.prompts import load_template
 
 #: A deliberately generic plan schema; the planning task source supplies its own
 #: (`PromptConfig.plan_schema`) where its checker needs specific fields.

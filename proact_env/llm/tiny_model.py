@@ -58,7 +58,7 @@ def training_corpus() -> list[str]:
     from proact_env.personas import PRESETS
     from proact_env.simulator.phrases import PHRASES
     from proact_env.tasks import synthetic
-    from prompts import PLACEHOLDERS, load_template
+    from proact_env.prompts import PLACEHOLDERS, load_template
 
     texts = [load_template(name).text for name in PLACEHOLDERS]
     texts += list(synthetic.CODING_REQUESTS) + list(synthetic.PLANNING_REQUESTS)

@@ -1,0 +1,1 @@
+"""Trajectory generation: mainline + branches from seed-format states (`proact generate`)."""
