@@ -1,17 +1,24 @@
 # Two entry points (see README): `make demo` runs the main job, `make test` the suite.
-# Both create .venv on first use. torch is pinned and installed first, on its
-# own, because an unpinned torch pulled in by another package is a multi-GB CUDA build.
+# Both create .venv on first use. The demo installs only what it needs (the core and
+# matplotlib: seconds); the suite installs everything, torch pinned and installed first,
+# on its own, because an unpinned torch pulled in by another package is a multi-GB CUDA build.
 
 PYTHON ?= python3
 VENV ?= .venv
 BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
+DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: setup demo test system-deps
+.PHONY: setup demo test system-deps wheel-check
 
 setup: $(STAMP)
 
-$(STAMP): setup.cfg pyproject.toml constraints.txt
+$(DEMO_STAMP): setup.cfg setup.py pyproject.toml constraints.txt
+	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
+	$(BIN)/python -m pip install --quiet -e '.[plot]' -c constraints.txt
+	touch $(DEMO_STAMP)
+
+$(STAMP): setup.cfg setup.py pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -c constraints.txt
 	$(BIN)/python -m pip install --quiet -e '.[test]' -c constraints.txt
@@ -24,8 +31,13 @@ system-deps:
 	    apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null; }; \
 	  else echo "bubblewrap (bwrap) is not installed: install it (e.g. 'sudo apt-get install bubblewrap') for sandboxed code grading"; fi; }
 
-demo: setup
+demo: $(DEMO_STAMP)
 	$(BIN)/proact benchmark --out data/eval/benchmark
 
 test: setup system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadscope -q
+
+# Build the wheel and sdist, install the wheel in a fresh venv and run the main commands from
+# another folder (what a user of the published package gets); .ci/run runs it after the suite.
+wheel-check:
+	PYTHON=$(PYTHON) bash .ci/wheel_check.sh

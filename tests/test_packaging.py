@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import subprocess
 import sys
+from pathlib import Path
 
 import pytest
 
@@ -36,3 +37,13 @@ def test_cli_help_lists_the_subcommands_without_heavy_imports():
 def test_a_missing_extra_names_the_pip_install():
     with pytest.raises(MissingExtraError, match=r"pip install 'proact-env\[llm\]'"):
         require("surely_not_installed_module_xyz", "llm")
+
+
+def test_version_flag_and_python_dash_m():
+    import proact_env
+
+    for command in (["proact", "--version"], [sys.executable, "-m", "proact_env", "--version"]):
+        if command[0] == "proact":
+            command[0] = str(Path(sys.executable).with_name("proact"))
+        out = subprocess.run(command, capture_output=True, text=True, check=True).stdout
+        assert out.strip() == f"proact {proact_env.__version__}"

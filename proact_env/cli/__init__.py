@@ -12,6 +12,7 @@ import importlib
 import sys
 from typing import Sequence
 
+from proact_env import __version__
 from proact_env.errors import MissingExtraError, SchemaError
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import LLMSetupError
@@ -37,6 +38,7 @@ def build_parser() -> argparse.ArgumentParser:
         prog="proact",
         description="Proactivity calibration: generate data, compute rewards, train and benchmark Clarify/Execute policies.",
     )
+    parser.add_argument("--version", action="version", version=f"proact {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
     for module in COMMANDS.values():
         importlib.import_module(module).add_parser(sub)
