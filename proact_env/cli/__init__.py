@@ -23,6 +23,7 @@ COMMANDS: dict[str, str] = {
     "generate": "proact_env.cli.generate",
     "rewards": "proact_env.cli.rewards",
     "benchmark": "proact_env.cli.benchmark",
+    "compare": "proact_env.cli.compare",
     "plot": "proact_env.cli.plot",
     "train-dpo": "proact_env.cli.train_dpo",
     "evaluate": "proact_env.cli.evaluate",

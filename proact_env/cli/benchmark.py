@@ -26,6 +26,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--out", type=Path, default=Path("data/eval/benchmark"), help="output folder (default: %(default)s)")
     p.add_argument("--env-kwargs", default="{}", metavar="JSON",
                    help='extra gymnasium.make arguments as JSON, e.g. \'{"max_turns": 4, "persona": "sampled"}\'')
+    p.add_argument("--reference", default=None, metavar="POLICY",
+                   help="compare every policy with this one, episode by episode (paired 95%% intervals; "
+                        "default: the best policy that is not an oracle)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_backend_arguments(p, local_workers="processes (default: 1, in this process); results do not depend on it")
     p.set_defaults(func=run)
@@ -43,6 +46,7 @@ def run(args: argparse.Namespace) -> int:
         format_table,
         run_benchmark,
     )
+    from proact_env.eval.paired import format_paired
     from proact_env.eval.registry import split_policy_list
     from proact_env.eval.report import write_results
 
@@ -62,12 +66,15 @@ def run(args: argparse.Namespace) -> int:
             seed=args.seed,
             workers=executor.workers,
             env_kwargs=env_kwargs,
+            reference=args.reference,
         )
         with tqdm(total=config.episodes * len(config.policies), unit="ep", disable=args.no_progress,
                   desc="benchmark") as bar:
             results = run_benchmark(config, progress=bar.update, executor=executor)
     summary = results.summary()
     print(format_table(summary))
+    if summary["paired"]:
+        print(format_paired(summary["paired"]))
     if lost := format_lost_value(summary):
         print(lost)
     paths = write_results(results, args.out, summary)

@@ -22,9 +22,13 @@ import numpy as np
 import proact_env  # noqa: F401  (registers the env ids in worker processes)
 from proact_env.distributed.executor import ExecutorConfig, ShardExecutor, open_executor
 from proact_env.eval.metrics import Decision, EpisodeRecord, summarize
+from proact_env.eval.paired import default_reference, paired_against
 from proact_env.eval.registry import DEFAULT_POLICIES, make_policy
 from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver, decision_state
+
+#: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy)
+RESULTS_SCHEMA_VERSION = 2
 
 #: Episodes per unit of work: small enough for a smooth progress bar; envs and
 #: policies are built once per run and worker process, not per chunk (`_built`).
@@ -43,6 +47,8 @@ class BenchmarkConfig:
         workers: parallel workers (1 = in-process; processes, or Ray actors with a Ray
             executor). Results do not depend on it.
         env_kwargs: passed to `gymnasium.make`.
+        reference: the policy every other one is compared with, episode by episode
+            (`proact_env.eval.paired`). Default None: the best non-oracle policy of the run.
     """
 
     env_id: str = "proact_env/Synthetic-v0"
@@ -51,6 +57,7 @@ class BenchmarkConfig:
     seed: int = 0
     workers: int = 1
     env_kwargs: dict[str, Any] = field(default_factory=dict)
+    reference: str | None = None
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
@@ -59,6 +66,8 @@ class BenchmarkConfig:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if not self.policies:
             raise ValueError("at least one policy is needed")
+        if self.reference is not None and self.reference not in self.policies:
+            raise ValueError(f"reference {self.reference!r} is not one of the policies {list(self.policies)}")
 
 
 def episode_seeds(seed: int, episodes: int) -> list[int]:
@@ -162,13 +171,18 @@ class BenchmarkResults:
         optimum = None
         if all(v is not None for v in optimal_values):
             optimum = {"exact_mean_value": float(np.mean(optimal_values))}
+        policies = {spec: summarize(records) for spec, records in grouped.items()}
+        reference = self.config.reference or default_reference(
+            {spec: m["mean_return"] for spec, m in policies.items()})
         return {
+            "schema_version": RESULTS_SCHEMA_VERSION,
             # `workers` says where the run went, not what it is: leaving it out keeps
             # results.json identical whatever the parallelism.
             "config": {k: v for k, v in asdict(self.config).items() if k != "workers"}
             | {"policies": list(self.config.policies)},
             "optimum": optimum,
-            "policies": {spec: summarize(records) for spec, records in grouped.items()},
+            "policies": policies,
+            "paired": paired_against(grouped, reference) if len(grouped) > 1 else None,
         }
 
 
