@@ -25,7 +25,7 @@ from proact_env.tasks.synthetic import SyntheticTaskSource
 from proact_env.types import Action, State, Task, TaskScore, Turn
 
 PERSONA_MODES = ("presets", "sampled")
-RESET_OPTIONS = {"task", "persona", "dialogue_turn", "prev_reject"}
+RESET_OPTIONS = {"task", "persona", "dialogue_turn", "prev_reject", "user_seed"}
 _PRESET_LIST = tuple(PRESETS.values())
 
 
@@ -167,6 +167,8 @@ class ProactEnv(gym.Env):
     `reset(options=...)` accepts `task` (a `Task`) and `persona` (as above) to
     pin one episode's task or user, and `dialogue_turn` / `prev_reject` to start
     mid-dialogue as a seed state may (a previous rejection has cost one patience point).
+    `user_seed` (an int) reseeds only the simulated user's stream after `seed` has drawn
+    the task and persona: the same episode replayed with fresh user randomness (pass^k).
 
     ## Version History
 
@@ -226,6 +228,10 @@ class ProactEnv(gym.Env):
         if seed is not None or self._stream is None:
             stream_seed, sim_seed = (int(x) for x in self.np_random.integers(2**63, size=2))
             self._stream, self._sim_stream = random.Random(stream_seed), random.Random(sim_seed)
+        if "user_seed" in options:
+            if not isinstance(options["user_seed"], int) or isinstance(options["user_seed"], bool):
+                raise ValueError(f"reset option user_seed must be an int, got {options['user_seed']!r}")
+            self._sim_stream = random.Random(options["user_seed"])
         episode_rng = self._stream
         task = options.get("task")
         if task is None:

@@ -29,6 +29,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--reference", default=None, metavar="POLICY",
                    help="compare every policy with this one, episode by episode (paired 95%% intervals; "
                         "default: the best policy that is not an oracle)")
+    p.add_argument("--replays", type=int, default=1, metavar="K",
+                   help="play each episode K times (1-8) with fresh user randomness and report pass^k "
+                        "(default: %(default)s)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_backend_arguments(p, local_workers="processes (default: 1, in this process); results do not depend on it")
     p.set_defaults(func=run)
@@ -67,6 +70,7 @@ def run(args: argparse.Namespace) -> int:
             workers=executor.workers,
             env_kwargs=env_kwargs,
             reference=args.reference,
+            replays=args.replays,
         )
         with tqdm(total=config.episodes * len(config.policies), unit="ep", disable=args.no_progress,
                   desc="benchmark") as bar:

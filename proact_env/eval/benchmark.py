@@ -30,6 +30,9 @@ from proact_env.solver import SyntheticSolver, decision_state
 #: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy)
 RESULTS_SCHEMA_VERSION = 2
 
+#: pass^k is reported up to k = 8, as τ-bench does
+MAX_REPLAYS = 8
+
 #: Episodes per unit of work: small enough for a smooth progress bar; envs and
 #: policies are built once per run and worker process, not per chunk (`_built`).
 CHUNK_EPISODES = 100
@@ -47,6 +50,9 @@ class BenchmarkConfig:
         workers: parallel workers (1 = in-process; processes, or Ray actors with a Ray
             executor). Results do not depend on it.
         env_kwargs: passed to `gymnasium.make`.
+        replays: plays of each episode with fresh user randomness (`user_seed`), 1..8; above 1
+            the results add pass^k for k = 1..replays. The table's other metrics use the first
+            play only, so they do not depend on it. Default 1.
         reference: the policy every other one is compared with, episode by episode
             (`proact_env.eval.paired`). Default None: the best non-oracle policy of the run.
     """
@@ -58,6 +64,7 @@ class BenchmarkConfig:
     workers: int = 1
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     reference: str | None = None
+    replays: int = 1
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
@@ -66,6 +73,8 @@ class BenchmarkConfig:
             raise ValueError(f"workers must be >= 1, got {self.workers}")
         if not self.policies:
             raise ValueError("at least one policy is needed")
+        if not 1 <= self.replays <= MAX_REPLAYS:
+            raise ValueError(f"replays must be in 1..{MAX_REPLAYS}, got {self.replays}")
         if self.reference is not None and self.reference not in self.policies:
             raise ValueError(f"reference {self.reference!r} is not one of the policies {list(self.policies)}")
 
@@ -102,8 +111,17 @@ def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int], run: st
     for spec in config.policies:
         env, policy, solver = _built(config, spec, run)
         for offset, seed in enumerate(seeds):
-            records.append(play_episode(env, policy, spec, first + offset, seed, solver))
+            record = play_episode(env, policy, spec, first + offset, seed, solver)
+            record.replay_successes = [record.success] + [
+                play_episode(env, policy, spec, first + offset, seed, None, user_seed=user_seed).success
+                for user_seed in replay_user_seeds(seed, config.replays)]
+            records.append(record)
     return records
+
+
+def replay_user_seeds(seed: int, replays: int) -> list[int]:
+    """The simulated user's seed for each replay after the first (the first keeps the episode's own)."""
+    return derived_seeds([seed, 1], replays - 1) if replays > 1 else []
 
 
 def exact_solver(env: gym.Env) -> SyntheticSolver | None:
@@ -115,9 +133,10 @@ def exact_solver(env: gym.Env) -> SyntheticSolver | None:
 
 
 def play_episode(
-    env: gym.Env, policy: Any, spec: str, index: int, seed: int, solver: SyntheticSolver | None
+    env: gym.Env, policy: Any, spec: str, index: int, seed: int, solver: SyntheticSolver | None,
+    user_seed: int | None = None,
 ) -> EpisodeRecord:
-    obs, info = env.reset(seed=seed)
+    obs, info = env.reset(seed=seed, options=None if user_seed is None else {"user_seed": user_seed})
     policy.reset(seed)
     base = env.unwrapped
     ep = base.episode
@@ -140,6 +159,7 @@ def play_episode(
         obs, reward, terminated, truncated, info = env.step(action)
         terms = info["reward_terms"]
         record.episode_return += reward
+        record.rewards.append(float(reward))
         record.c_interrupt += terms["c_interrupt"]
         record.questions += terms["n_questions"]
         record.rejections += info["meta"]["reject_signal"]
@@ -171,7 +191,8 @@ class BenchmarkResults:
         optimum = None
         if all(v is not None for v in optimal_values):
             optimum = {"exact_mean_value": float(np.mean(optimal_values))}
-        policies = {spec: summarize(records) for spec, records in grouped.items()}
+        longest = max(r.turns for r in self.records)  # every policy's budgets run to the same length
+        policies = {spec: summarize(records, longest) for spec, records in grouped.items()}
         reference = self.config.reference or default_reference(
             {spec: m["mean_return"] for spec, m in policies.items()})
         return {
@@ -246,7 +267,23 @@ def format_table(summary: dict[str, Any]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     if has_optimum:
         lines.append(f"exact optimal value (mean over these episodes): {summary['optimum']['exact_mean_value']:.3f}")
-    return "\n".join(lines)
+    return "\n".join(lines + _reliability_lines(summary))
+
+
+def _reliability_lines(summary: dict[str, Any]) -> list[str]:
+    """Success by turn budget and, with replays, pass^k: one row per policy each."""
+    lines = []
+    budgets = next(iter(summary["policies"].values()))["by_turn_budget"]["budget"]
+    width = max(len(spec) for spec in summary["policies"])
+    lines.append("success within a turn budget of " + ", ".join(map(str, budgets)) + " turns:")
+    for spec, m in summary["policies"].items():
+        lines.append(f"  {spec.ljust(width)}  " + "  ".join(f"{v:.3f}" for v in m["by_turn_budget"]["success"]))
+    if any("pass_k" in m for m in summary["policies"].values()):
+        ks = list(next(m["pass_k"] for m in summary["policies"].values()))
+        lines.append(f"pass^k over {ks[-1]} replays with fresh user randomness, k = " + ", ".join(ks) + ":")
+        for spec, m in summary["policies"].items():
+            lines.append(f"  {spec.ljust(width)}  " + "  ".join(f"{v:.3f}" for v in m["pass_k"].values()))
+    return lines
 
 
 def format_lost_value(summary: dict[str, Any], top: int = 3) -> str:

@@ -62,6 +62,10 @@ class EpisodeRecord:
     rejections: int
     optimal_value: float | None = None
     decisions: list[Decision] = field(default_factory=list)
+    #: the step rewards, turn by turn (what a shorter turn budget would have kept)
+    rewards: list[float] = field(default_factory=list)
+    #: success of this episode and of each replay with fresh user randomness (`replays` > 1)
+    replay_successes: list[bool] = field(default_factory=list)
 
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float]:
@@ -74,8 +78,9 @@ def mean_ci(values: Sequence[float]) -> tuple[float, float]:
     return float(arr.mean()), float(1.96 * arr.std(ddof=1) / math.sqrt(arr.size))
 
 
-def summarize(records: Sequence[EpisodeRecord]) -> dict[str, Any]:
-    """The per-policy metrics of the benchmark table (see the README for definitions)."""
+def summarize(records: Sequence[EpisodeRecord], longest_budget: int | None = None) -> dict[str, Any]:
+    """The per-policy metrics of the benchmark table (see the README for definitions);
+    turn budgets run to `longest_budget` (default: this policy's longest episode)."""
     returns = [r.episode_return for r in records]
     decisions = [d for r in records for d in r.decisions]
     turns = sum(r.turns for r in records)
@@ -103,11 +108,37 @@ def summarize(records: Sequence[EpisodeRecord]) -> dict[str, Any]:
         summary["agreement_with_optimal"] = (
             sum(d.action == d.optimal_action for d in judged) / len(judged) if judged else math.nan
         )
+    summary["by_turn_budget"] = by_turn_budget(records, longest_budget)
+    if records and len(records[0].replay_successes) > 1:
+        summary["pass_k"] = pass_k(records)
     summary["per_persona"] = per_persona(records)
     summary["calibration"] = calibration(decisions)
     if decisions and all(d.lost_value is not None for d in decisions):
         summary["lost_value_by_situation"] = lost_value_by_situation(records)
     return summary
+
+
+def by_turn_budget(records: Sequence[EpisodeRecord], longest: int | None = None) -> dict[str, list[float]]:
+    """Success and return had each episode been cut after `budget` assistant turns (MINT's
+    success by turn budget): success counts only when reached within the budget, the return
+    is the sum of the first `budget` step rewards."""
+    longest = longest or max((r.turns for r in records), default=0)
+    budgets = list(range(1, longest + 1))
+    return {
+        "budget": budgets,
+        "success": [float(np.mean([r.success and r.turns <= k for r in records])) for k in budgets],
+        "return": [float(np.mean([sum(r.rewards[:k]) for r in records])) for k in budgets],
+    }
+
+
+def pass_k(records: Sequence[EpisodeRecord]) -> dict[str, float]:
+    """τ-bench's pass^k for k = 1..n: over episodes, the chance that k of its n replays, drawn
+    without replacement, all succeed (C(c, k) / C(n, k) with c successes of n)."""
+    n = len(records[0].replay_successes)
+    if any(len(r.replay_successes) != n for r in records):
+        raise ValueError("every episode needs the same number of replays for pass^k")
+    return {str(k): float(np.mean([math.comb(sum(r.replay_successes), k) / math.comb(n, k) for r in records]))
+            for k in range(1, n + 1)}
 
 
 def lost_value_by_situation(records: Sequence[EpisodeRecord]) -> list[dict[str, Any]]:

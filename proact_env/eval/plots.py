@@ -1,4 +1,4 @@
-"""Figures people would rather look at than read: the Pareto front and the calibration curves."""
+"""Figures people would rather look at than read: the Pareto front, calibration, reliability."""
 
 from __future__ import annotations
 
@@ -70,6 +70,41 @@ def plot_calibration(summary: dict[str, Any], path: Path) -> Path:
     ax.set_title("Calibration: when does each policy ask?")
     ax.grid(alpha=0.3)
     ax.legend(fontsize=7)
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path
+
+
+def plot_reliability(summary: dict[str, Any], path: Path) -> Path:
+    """Success by turn budget (left) and, when episodes were replayed, pass^k (right), per policy."""
+    plt = pyplot()
+    policies = summary["policies"]
+    with_pass_k = any("pass_k" in m for m in policies.values())
+    fig, axes = plt.subplots(1, 2 if with_pass_k else 1, figsize=(12 if with_pass_k else 7, 5), squeeze=False)
+    left = axes[0][0]
+    for spec, m in policies.items():
+        style = {"color": "black", "lw": 2.5} if spec == "optimal" else {}
+        left.plot(m["by_turn_budget"]["budget"], m["by_turn_budget"]["success"], marker="o", label=spec, **style)
+    left.set_xticks(next(iter(policies.values()))["by_turn_budget"]["budget"])
+    left.set_xlabel("turn budget (assistant turns allowed)")
+    left.set_ylabel("success rate within the budget")
+    left.set_ylim(-0.03, 1.03)
+    left.set_title("Success by turn budget")
+    left.grid(alpha=0.3)
+    left.legend(fontsize=7)
+    if with_pass_k:
+        right = axes[0][1]
+        for spec, m in policies.items():
+            ks = [int(k) for k in m["pass_k"]]
+            style = {"color": "black", "lw": 2.5} if spec == "optimal" else {}
+            right.plot(ks, list(m["pass_k"].values()), marker="o", label=spec, **style)
+        right.set_xticks(ks)
+        right.set_xlabel("k (replays of the episode that must all succeed)")
+        right.set_ylabel("pass^k")
+        right.set_ylim(-0.03, 1.03)
+        right.set_title("Reliability: pass^k with fresh user randomness")
+        right.grid(alpha=0.3)
     fig.tight_layout()
     fig.savefig(path, dpi=120)
     plt.close(fig)

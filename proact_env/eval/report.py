@@ -12,7 +12,7 @@ from typing import Any
 
 from proact_env.errors import MissingExtraError
 from proact_env.eval.benchmark import BenchmarkResults
-from proact_env.eval.plots import plot_calibration, plot_pareto
+from proact_env.eval.plots import plot_calibration, plot_pareto, plot_reliability
 from proact_env.io import atomic_write_text
 
 logger = logging.getLogger(__name__)
@@ -63,6 +63,7 @@ def write_plots(summary: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     return {
         "pareto": plot_pareto(summary, out_dir / "pareto.png"),
         "calibration": plot_calibration(summary, out_dir / "calibration.png"),
+        "reliability": plot_reliability(summary, out_dir / "reliability.png"),
     }
 
 
