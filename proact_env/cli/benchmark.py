@@ -20,7 +20,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     )
     p.add_argument("--env", default="proact_env/Synthetic-v0", help="registered env id (default: %(default)s)")
     p.add_argument("--policies", default=",".join(DEFAULT_POLICIES),
-                   help="comma-separated policy specs, e.g. 'optimal,threshold:tau=0.3,sb3:model.zip' (default: all baselines)")
+                   help="comma-separated policy specs, e.g. 'optimal,threshold:tau=0.3,sb3:model.zip'; several training "
+                        "runs of one policy as 'dpo:RUN1,RUN2,RUN3' (mean and spread across runs) (default: all baselines)")
     p.add_argument("--episodes", type=int, default=2000, help="episodes per policy (default: %(default)s)")
     p.add_argument("--seed", type=int, default=0, help="seeds every episode (default: %(default)s)")
     p.add_argument("--out", type=Path, default=Path("data/eval/benchmark"), help="output folder (default: %(default)s)")
@@ -50,7 +51,7 @@ def run(args: argparse.Namespace) -> int:
         run_benchmark,
     )
     from proact_env.eval.paired import format_paired
-    from proact_env.eval.registry import split_policy_list
+    from proact_env.eval.registry import expand_runs, split_policy_list
     from proact_env.eval.report import write_results
 
     try:
@@ -59,7 +60,9 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--env-kwargs is not valid JSON: {exc}") from None
     if not isinstance(env_kwargs, dict):
         raise ValueError("--env-kwargs must be a JSON object")
-    policies = tuple(split_policy_list(args.policies))
+    specs = split_policy_list(args.policies)
+    groups = {spec: tuple(expand_runs(spec)) for spec in specs if len(expand_runs(spec)) > 1}
+    policies = tuple(run for spec in specs for run in expand_runs(spec))
     started = time.perf_counter()
     with open_executor(executor_config_from_args(args)) as executor:
         config = BenchmarkConfig(
@@ -71,6 +74,7 @@ def run(args: argparse.Namespace) -> int:
             env_kwargs=env_kwargs,
             reference=args.reference,
             replays=args.replays,
+            run_groups=groups,
         )
         with tqdm(total=config.episodes * len(config.policies), unit="ep", disable=args.no_progress,
                   desc="benchmark") as bar:

@@ -22,7 +22,7 @@ import numpy as np
 import proact_env  # noqa: F401  (registers the env ids in worker processes)
 from proact_env.distributed.executor import ExecutorConfig, ShardExecutor, open_executor
 from proact_env.eval.metrics import Decision, EpisodeRecord, summarize
-from proact_env.eval.paired import default_reference, paired_against
+from proact_env.eval.paired import across_runs, default_reference, paired_against
 from proact_env.eval.registry import DEFAULT_POLICIES, make_policy
 from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver, decision_state
@@ -50,6 +50,9 @@ class BenchmarkConfig:
         workers: parallel workers (1 = in-process; processes, or Ray actors with a Ray
             executor). Results do not depend on it.
         env_kwargs: passed to `gymnasium.make`.
+        run_groups: several training runs of one policy, ``{"dpo:R1,R2,R3": ("dpo:R1", "dpo:R2",
+            "dpo:R3")}``: each run is benchmarked as a policy of its own, and the results add
+            the mean across runs with its spread. Default none.
         replays: plays of each episode with fresh user randomness (`user_seed`), 1..8; above 1
             the results add pass^k for k = 1..replays. The table's other metrics use the first
             play only, so they do not depend on it. Default 1.
@@ -65,6 +68,7 @@ class BenchmarkConfig:
     env_kwargs: dict[str, Any] = field(default_factory=dict)
     reference: str | None = None
     replays: int = 1
+    run_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
@@ -75,6 +79,9 @@ class BenchmarkConfig:
             raise ValueError("at least one policy is needed")
         if not 1 <= self.replays <= MAX_REPLAYS:
             raise ValueError(f"replays must be in 1..{MAX_REPLAYS}, got {self.replays}")
+        for group, runs in self.run_groups.items():
+            if len(runs) < 2 or not set(runs) <= set(self.policies):
+                raise ValueError(f"run group {group!r} needs two or more runs among the policies, got {list(runs)}")
         if self.reference is not None and self.reference not in self.policies:
             raise ValueError(f"reference {self.reference!r} is not one of the policies {list(self.policies)}")
 
@@ -204,6 +211,8 @@ class BenchmarkResults:
             "optimum": optimum,
             "policies": policies,
             "paired": paired_against(grouped, reference) if len(grouped) > 1 else None,
+            "run_groups": {group: across_runs([policies[run]["mean_return"] for run in runs], runs)
+                           for group, runs in self.config.run_groups.items()},
         }
 
 
@@ -267,6 +276,10 @@ def format_table(summary: dict[str, Any]) -> str:
     lines.insert(1, "  ".join("-" * w for w in widths))
     if has_optimum:
         lines.append(f"exact optimal value (mean over these episodes): {summary['optimum']['exact_mean_value']:.3f}")
+    for group, g in summary.get("run_groups", {}).items():
+        lines.append(f"{group} over {len(g['runs'])} training runs: mean return {g['mean_return']:.3f}, "
+                     f"sd across runs {g['sd']:.3f} (95% t-interval ±{g['ci95']:.3f}); "
+                     f"runs {', '.join(f'{v:.3f}' for v in g['run_means'])}")
     return "\n".join(lines + _reliability_lines(summary))
 
 

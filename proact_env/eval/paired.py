@@ -63,6 +63,26 @@ def paired_against(grouped: Mapping[str, Sequence[EpisodeRecord]], reference: st
     return {"reference": reference, "metric": metric, "differences": differences}
 
 
+#: two-sided 95% Student t quantiles by degrees of freedom (runs - 1); a handful of training runs
+#: is the usual case, where the normal 1.96 would understate the spread badly
+T_975 = {1: 12.706, 2: 4.303, 3: 3.182, 4: 2.776, 5: 2.571, 6: 2.447, 7: 2.365, 8: 2.306, 9: 2.262,
+         10: 2.228, 15: 2.131, 20: 2.086, 30: 2.042}
+
+
+def t_quantile(df: int) -> float:
+    """The 97.5% t quantile for `df` degrees of freedom (the nearest tabulated df below; 1.96 past 30)."""
+    return T_975[max(k for k in T_975 if k <= df)] if df <= 30 else 1.96
+
+
+def across_runs(run_means: Sequence[float], runs: Sequence[str]) -> dict[str, Any]:
+    """Several training runs of one policy: the mean of their mean returns, the sd across runs and
+    a 95% t-interval over runs (the run-to-run noise a single run hides)."""
+    values = np.asarray(run_means, dtype=float)
+    sd = float(values.std(ddof=1))
+    return {"runs": list(runs), "run_means": values.tolist(), "mean_return": float(values.mean()), "sd": sd,
+            "ci95": t_quantile(values.size - 1) * sd / float(np.sqrt(values.size))}
+
+
 def format_difference(d: Mapping[str, Any]) -> str:
     """``+0.0129 ±0.0089 (identical in 75% of 2000 episodes)``."""
     return f"{d['mean']:+.4f} ±{d['ci95']:.4f} (identical in {d['share_identical']:.0%} of {d['episodes']} episodes)"

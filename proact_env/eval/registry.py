@@ -96,10 +96,33 @@ def make_policy(spec: str, env: gym.Env) -> Policy:
 
 
 def split_policy_list(text: str) -> list[str]:
-    """`--policies a,b:x=1,c` → specs; a spec's own options use ':' so commas always separate."""
-    specs = [s.strip() for s in text.split(",") if s.strip()]
+    """`--policies a,b:x=1,c` → specs; a spec's own options use ':' so commas separate policies.
+
+    A loader spec may name several training runs of one policy, ``dpo:RUN1,RUN2,RUN3``: an
+    item that is not a policy spec of its own continues the loader spec before it
+    (`expand_runs` splits it again).
+    """
+    specs: list[str] = []
+    for item in (s.strip() for s in text.split(",")):
+        if not item:
+            continue
+        head = item.partition(":")[0]
+        if specs and head not in BUILTIN and head not in LOADERS and head != "import" \
+                and specs[-1].partition(":")[0] in LOADERS:
+            specs[-1] += f",{item}"
+        else:
+            specs.append(item)
     if not specs:
         raise ValueError("--policies is empty")
-    if len(set(specs)) != len(specs):
+    flat = [run for spec in specs for run in expand_runs(spec)]
+    if len(set(flat)) != len(flat):
         raise ValueError(f"--policies lists a policy twice: {text}")
     return specs
+
+
+def expand_runs(spec: str) -> list[str]:
+    """``dpo:R1,R2`` → ``["dpo:R1", "dpo:R2"]``; any other spec → ``[spec]``."""
+    head, _, rest = spec.partition(":")
+    if head not in LOADERS or "," not in rest:
+        return [spec]
+    return [f"{head}:{run}" for run in rest.split(",")]
