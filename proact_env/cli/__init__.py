@@ -31,6 +31,7 @@ COMMANDS: dict[str, str] = {
     "make-tiny-model": "proact_env.cli.make_tiny_model",
     "convert-mbpp": "proact_env.cli.convert_mbpp",
     "verify-tasks": "proact_env.cli.verify_tasks",
+    "fetch-data": "proact_env.cli.fetch_data",
 }
 
 
