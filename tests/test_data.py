@@ -7,8 +7,7 @@ from pathlib import Path
 import pytest
 
 import proact_env.data as data
-from proact_env.cli import main
-from proact_env.cli import fetch_data
+from proact_env.cli import fetch_data, main
 from proact_env.data import DATASETS, DataNotFoundError, data_dir, dataset_path, sha256_of
 
 SHARED = data.checkout_data_dir()

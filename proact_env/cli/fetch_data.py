@@ -16,7 +16,7 @@ import os
 import tempfile
 from pathlib import Path
 
-from proact_env.data import DATASETS, GROUPS, ENV_VAR, cache_dir, get_dataset, sha256_of
+from proact_env.data import DATASETS, ENV_VAR, GROUPS, cache_dir, get_dataset, sha256_of
 from proact_env.errors import MissingExtraError, require
 from proact_env.io import atomic_write_text, dumps_line
 
