@@ -11,7 +11,7 @@ from __future__ import annotations
 import gzip
 import json
 import os
-import tempfile
+import secrets
 import time
 from pathlib import Path
 from typing import Any, Iterator
@@ -19,11 +19,35 @@ from typing import Any, Iterator
 from proact_env.errors import SchemaError
 
 
+def _create_temp(directory: Path, prefix: str, suffix: str) -> tuple[int, str]:
+    """Create a new, uniquely named file for writing, with mode ``0o666 & ~umask``.
+
+    `tempfile.mkstemp` creates mode 0600, so a file renamed into place from it
+    would be unreadable to everyone but its owner. Asking `os.open` for 0o666
+    lets the kernel apply the process umask (and any default ACL) exactly as it
+    does for a plain ``open(path, "w")``, without reading or changing the umask
+    (which `os.umask` can only do by setting it, racing other threads).
+    """
+    flags = os.O_WRONLY | os.O_CREAT | os.O_EXCL | getattr(os, "O_CLOEXEC", 0) | getattr(os, "O_NOFOLLOW", 0)
+    for _ in range(100):
+        tmp = os.path.join(directory, f"{prefix}{secrets.token_hex(6)}{suffix}")
+        try:
+            return os.open(tmp, flags, 0o666), tmp
+        except FileExistsError:
+            continue
+    raise FileExistsError(f"{directory}: no unused temporary file name found")
+
+
 def atomic_write_text(path: Path, text: str) -> None:
-    """Write `text` to `path` through a temporary file and an atomic rename."""
+    """Write `text` to `path` through a temporary file and an atomic rename.
+
+    The file gets the mode any ``open(path, "w")`` would give a new file:
+    ``0o666 & ~umask`` (0644 under the usual umask 022), replacing the old
+    file's mode if there was one.
+    """
     path = Path(path)
     path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
+    fd, tmp = _create_temp(path.parent, f".{path.name}.", ".tmp")
     try:
         with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(text)
