@@ -13,12 +13,11 @@ from __future__ import annotations
 import argparse
 import json
 import os
-import tempfile
 from pathlib import Path
 
 from proact_env.data import DATASETS, ENV_VAR, GROUPS, cache_dir, get_dataset, sha256_of
 from proact_env.errors import MissingExtraError, require
-from proact_env.io import atomic_write_text, dumps_line
+from proact_env.io import atomic_write_bytes, atomic_write_text, dumps_line
 
 HUMANEVALCOMM_HUB = "jie-jw-wu/HumanEvalComm"
 MBPP_FIELDS = ("text", "code", "task_id", "test_setup_code", "test_list", "challenge_test_list")
@@ -44,21 +43,6 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def default_dest() -> Path:
     value = os.environ.get(ENV_VAR)
     return Path(value).expanduser() if value else cache_dir()
-
-
-def atomic_write_bytes(path: Path, data: bytes) -> None:
-    """Write `data` to `path` through a temporary file and an atomic rename (bytes twin of io.atomic_write_text)."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    fd, tmp = tempfile.mkstemp(dir=path.parent, prefix=f".{path.name}.", suffix=".tmp")
-    try:
-        with os.fdopen(fd, "wb") as handle:
-            handle.write(data)
-            handle.flush()
-            os.fsync(handle.fileno())
-        os.replace(tmp, path)
-    except BaseException:
-        Path(tmp).unlink(missing_ok=True)
-        raise
 
 
 def check_sha(name: str, data: bytes, origin: str) -> None:
