@@ -27,7 +27,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--variants", nargs="+", choices=HUMANEVALCOMM_VARIANTS, default=list(HUMANEVALCOMM_VARIANTS),
                         help="HumanEvalComm: which modified prompts (default: all)")
     parser.add_argument("--workers", type=int, default=None, help="parallel sandboxes (default: one per core)")
-    parser.add_argument("--timeout", type=float, default=10.0, help="wall-clock seconds per program (default: 10)")
+    parser.add_argument("--timeout", type=float, default=10.0,
+                        help="CPU seconds per program, so that load cannot flip a verdict (default: 10)")
+    parser.add_argument("--wall-factor", type=float, default=4.0,
+                        help="wall-clock backstop, in multiples of --timeout: ends programs that sleep or block "
+                             "(default: 4)")
     parser.add_argument("--isolation", choices=("auto",) + ISOLATION_LEVELS, default="auto",
                         help="sandbox level to require (default: the strongest available)")
     parser.add_argument("--allow-unisolated", action="store_true",
@@ -46,7 +50,7 @@ def run(args: argparse.Namespace) -> int:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")
     problems = load_coding_problems(args.dataset, split=args.split, variants=tuple(args.variants))
     config = SandboxConfig(isolation=args.isolation, allow_unisolated=args.allow_unisolated,
-                           limits=SandboxLimits(timeout_s=args.timeout))
+                           limits=SandboxLimits(timeout_s=args.timeout, wall_factor=args.wall_factor))
     level = probe(config).level
     # Variants of one HumanEvalComm problem share a reference and tests: grade each program once.
     jobs = {GradeJob(p.reference, p.tests, p.setup_code): None for p in problems}

@@ -117,7 +117,8 @@ def run_tests(
 
     `setup_code` runs after the program, before the tests (imports the tests
     need, fixtures such as the trees of MBPP task 367). `timeout_s` overrides
-    the wall-clock limit of `config` (default `SandboxLimits.timeout_s`).
+    the CPU-time limit of `config` (default `SandboxLimits.timeout_s`; the
+    wall-clock backstop scales with it).
     """
     config = _with_timeout(config or SandboxConfig(), timeout_s)
     modules = safe_modules(setup_code)
@@ -185,8 +186,12 @@ def _job_status(result: RunResult, records: ChannelRecords) -> tuple[str, str]:
         return f"{stage}_error", _short(f"the {stage} raised {exc_type}: {message}")
     if records.done:
         return "completed", ""
+    if result.cpu_exceeded:
+        used = f" ({result.cpu_s:.1f} s used)" if result.cpu_s is not None else ""
+        return "timeout", f"ran out of its CPU-time limit{used}"
     if result.timed_out:
-        return "timeout", f"killed after the {result.wall_s:.1f} s wall-clock limit"
+        return "timeout", (f"killed at the {result.wall_s:.1f} s wall-clock backstop: it waited or slept "
+                           "rather than computed, or the machine starved it")
     if result.output_exceeded:
         return "output_limit", "killed: it wrote more than the output limit"
     if result.results_exceeded:

@@ -3,8 +3,15 @@
 Every job gets a new interpreter (never a fork of a process that holds expected
 values or secrets), a fresh private temporary directory, a minimal environment
 (no API keys, nothing inherited), stdin on /dev/null, its own session and
-process group, resource limits set before the program runs, a wall-clock
-limit after which the whole sandbox is killed, and a cap on what it may write.
+process group, resource limits set before the program runs, and a cap on what
+it may write.
+
+Time is judged in CPU seconds, not wall-clock seconds: a job's verdict must
+depend on the program, not on how loaded the machine is (a reference solution
+that needs 2.7 s of CPU takes 2.7 s alone and three times that beside other
+work). ``RLIMIT_CPU`` ends a program that computes past ``timeout_s``; a
+wall-clock backstop, ``wall_factor`` times longer, ends one that sleeps or
+blocks instead, and bounds a job that a starved machine cannot finish.
 
 Isolation comes from the strongest mechanism this machine offers, probed once
 per process (`probe`), strongest first:
@@ -35,7 +42,9 @@ from __future__ import annotations
 import fcntl
 import functools
 import marshal
+import math
 import os
+import select
 import selectors
 import shutil
 import signal
@@ -71,6 +80,11 @@ _BOOT = (
 )
 _VERSION_SCRIPT = "import sys;print(*sys.version_info[:2])"
 _KEEP_OUTPUT = 8192
+_DONE = b'["z"]\n'  # the harness's last record: every test has reported
+_EXIT_GRACE_S = 0.5  # how long a job whose pipes closed may take to exit before it is killed
+# How a job ends at RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one; as the
+# interpreter's own status or as bubblewrap reports it (128 + signal).
+_CPU_LIMIT_STATUSES = frozenset({-signal.SIGXCPU, 128 + signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGKILL})
 
 
 class SandboxUnavailable(RuntimeError):
@@ -82,10 +96,15 @@ class SandboxLimits:
     """Resource limits of one job (a program and all its tests).
 
     Attributes:
-        timeout_s: wall-clock limit from launch to the last result, startup
-            included; the whole sandbox is killed when it passes. Default 10 s.
+        timeout_s: the time limit a job is judged by, in CPU seconds (user +
+            system) of each of its processes (RLIMIT_CPU; the kernel counts whole
+            seconds, so it is rounded up). Load does not move it. Default 10 s.
+        wall_factor: the wall-clock backstop is ``wall_factor * timeout_s`` from
+            launch to the last result, startup included; the whole sandbox is
+            killed when it passes. It ends jobs that sleep or block rather than
+            compute; generous, so that only a machine more than `wall_factor`
+            times oversubscribed can starve a passing program. Default 4.
         memory_mb: address-space limit (RLIMIT_AS). Default 1024 MiB.
-        cpu_s: CPU-time limit (RLIMIT_CPU); default: the timeout rounded up, plus one.
         file_size_mb: largest file the job may write (RLIMIT_FSIZE). Default 16 MiB.
         open_files: file descriptors (RLIMIT_NOFILE). Default 64.
         processes: processes and threads (RLIMIT_NPROC, per sandbox user). Default 32.
@@ -95,8 +114,8 @@ class SandboxLimits:
     """
 
     timeout_s: float = 10.0
+    wall_factor: float = 4.0
     memory_mb: int = 1024
-    cpu_s: int | None = None
     file_size_mb: int = 16
     open_files: int = 64
     processes: int = 32
@@ -107,14 +126,26 @@ class SandboxLimits:
     def __post_init__(self) -> None:
         if not self.timeout_s > 0:
             raise ValueError(f"SandboxLimits.timeout_s must be > 0, got {self.timeout_s!r}")
+        if not self.wall_factor >= 1:
+            raise ValueError(f"SandboxLimits.wall_factor must be >= 1 (the backstop may not cut a job "
+                             f"before its CPU limit), got {self.wall_factor!r}")
         for name in ("memory_mb", "file_size_mb", "open_files", "processes", "output_bytes", "result_bytes", "tmpfs_mb"):
             if getattr(self, name) < 1:
                 raise ValueError(f"SandboxLimits.{name} must be >= 1, got {getattr(self, name)!r}")
 
+    @property
+    def cpu_seconds(self) -> int:
+        """RLIMIT_CPU's soft limit: `timeout_s` rounded up to whole seconds."""
+        return math.ceil(self.timeout_s)
+
+    @property
+    def wall_s(self) -> float:
+        """The wall-clock backstop, in seconds from launch."""
+        return self.timeout_s * self.wall_factor
+
     def rlimits(self) -> tuple[int, int, int, int, int]:
         """(address space, cpu seconds, file size, open files, processes), as the child sets them."""
-        cpu = self.cpu_s if self.cpu_s is not None else int(self.timeout_s) + 2
-        return (self.memory_mb * _MiB, cpu, self.file_size_mb * _MiB, self.open_files, self.processes)
+        return (self.memory_mb * _MiB, self.cpu_seconds, self.file_size_mb * _MiB, self.open_files, self.processes)
 
 
 @dataclass(frozen=True)
@@ -162,12 +193,14 @@ class RunResult:
 
     records: bytes
     output: bytes
-    timed_out: bool
+    timed_out: bool  # killed at the wall-clock backstop
     output_exceeded: bool
     results_exceeded: bool
     returncode: int | None
     wall_s: float
     isolation: str
+    cpu_exceeded: bool = False  # ended by the kernel at its CPU-time limit
+    cpu_s: float | None = None  # CPU seconds of the job's processes, where the kernel reported them
 
 
 @dataclass(frozen=True)
@@ -464,13 +497,19 @@ def _launch(launcher: Launcher, config: SandboxConfig, payload: bytes, workdir: 
     finally:
         for fd in (payload_fd, results_w, output_w):
             os.close(fd)
+    ended_alone = False
     try:
-        collected = _collect(proc, results_r, output_r, start + limits.timeout_s, limits)
+        collected = _collect(proc, results_r, output_r, start + limits.wall_s, limits)
+        records, output, timed_out, output_exceeded, results_exceeded = collected
+        if not (timed_out or output_exceeded or results_exceeded or records.endswith(_DONE)):
+            # The job's pipes closed before it reported everything: it is exiting. Let it, so that
+            # its exit status (SIGXCPU?) and CPU time are its own rather than our SIGKILL's.
+            ended_alone = _exits_within(proc, _EXIT_GRACE_S)
     finally:
-        _kill_group(proc)
+        usage = _kill_group(proc)
         os.close(results_r)
         os.close(output_r)
-    records, output, timed_out, output_exceeded, results_exceeded = collected
+    cpu_s = usage.ru_utime + usage.ru_stime if usage is not None and ended_alone else None
     return RunResult(
         records=records,
         output=output,
@@ -480,7 +519,18 @@ def _launch(launcher: Launcher, config: SandboxConfig, payload: bytes, workdir: 
         returncode=proc.returncode,
         wall_s=time.monotonic() - start,
         isolation=launcher.level,
+        cpu_exceeded=ended_alone and proc.returncode in _CPU_LIMIT_STATUSES,
+        cpu_s=cpu_s,
     )
+
+
+def _exits_within(proc: subprocess.Popen, seconds: float) -> bool:
+    """Whether the job's process ends by itself within `seconds` (left unreaped for `_kill_group`)."""
+    pidfd = os.pidfd_open(proc.pid)
+    try:
+        return bool(select.select([pidfd], [], [], seconds)[0])
+    finally:
+        os.close(pidfd)
 
 
 def _collect(proc: subprocess.Popen, results_r: int, output_r: int, deadline: float, limits: SandboxLimits):
@@ -497,7 +547,7 @@ def _collect(proc: subprocess.Popen, results_r: int, output_r: int, deadline: fl
         selector.register(pidfd, selectors.EVENT_READ, "exit")
         open_pipes = 2
         exited = False
-        while open_pipes and not records.endswith(b'["z"]\n'):
+        while open_pipes and not records.endswith(_DONE):
             remaining = deadline - time.monotonic()
             if remaining <= 0:
                 timed_out = True
@@ -530,13 +580,23 @@ def _collect(proc: subprocess.Popen, results_r: int, output_r: int, deadline: fl
     return bytes(records), bytes(output), timed_out, output_exceeded, results_exceeded
 
 
-def _kill_group(proc: subprocess.Popen) -> None:
-    """Kill the job's process group and reap it; bubblewrap's pid namespace takes everything inside with it."""
+def _kill_group(proc: subprocess.Popen) -> Any:
+    """Kill the job's process group and reap it, returning its resource usage (None if already reaped).
+
+    bubblewrap's pid namespace takes everything inside with it. The usage counts
+    the processes the job itself waited for: all of them when it ended alone.
+    """
     try:
         os.killpg(proc.pid, signal.SIGKILL)
     except (ProcessLookupError, PermissionError):
         pass
-    proc.wait()
+    try:
+        _, status, usage = os.wait4(proc.pid, 0)
+    except ChildProcessError:
+        proc.wait()
+        return None
+    proc.returncode = os.waitstatus_to_exitcode(status)
+    return usage
 
 
 def _processes_of(uid: int) -> list[int]:

@@ -127,7 +127,8 @@ def _set_limits(limits):
         ("RLIMIT_NPROC", processes),
         ("RLIMIT_CORE", 0),
     ):
-        resource.setrlimit(getattr(resource, name), (value, value))
+        # CPU: SIGXCPU at the limit (a clear exit status), SIGKILL a second later for a program that ignores it
+        resource.setrlimit(getattr(resource, name), (value, value + 1 if name == "RLIMIT_CPU" else value))
 
 
 def _landlock(readable, writable):
