@@ -56,9 +56,9 @@ class TinyModelConfig:
 def training_corpus() -> list[str]:
     """The project's own text: what the prompts, tasks and simulated users say."""
     from proact_env.personas import PRESETS
+    from proact_env.prompts import PLACEHOLDERS, load_template
     from proact_env.simulator.phrases import PHRASES
     from proact_env.tasks import synthetic
-    from proact_env.prompts import PLACEHOLDERS, load_template
 
     texts = [load_template(name).text for name in PLACEHOLDERS]
     texts += list(synthetic.CODING_REQUESTS) + list(synthetic.PLANNING_REQUESTS)

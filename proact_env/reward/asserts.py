@@ -19,9 +19,9 @@ from __future__ import annotations
 
 import ast
 import functools
-import re
 from dataclasses import dataclass
 
+from proact_env.reward.bindings import bound_anywhere
 from proact_env.reward.evaluate import MODULE_ATTRIBUTES, MODULE_NAMES, PURE_BUILTINS, SUPPORTED_NODES
 
 PROBE_PREFIX = "__probe_"
@@ -65,37 +65,16 @@ def safe_modules(setup_code: str) -> frozenset[str]:
     return frozenset(names)
 
 
-_BINDINGS = (
-    re.compile(r"\b(?:def|class)\s+([A-Za-z_]\w*)"),
-    re.compile(r"^[ \t]*((?:[A-Za-z_]\w*[ \t]*,[ \t]*)*[A-Za-z_]\w*)[ \t]*(?::[^=\n]*)?(?:[-+*/%&|^@<>]{0,3})=(?!=)", re.M),
-    re.compile(r"\bas\s+([A-Za-z_]\w*)"),
-    re.compile(r"\bfor\s+([\w\s,()]+?)\s+in\b"),
-    re.compile(r"([A-Za-z_]\w*)\s*:="),
-    re.compile(r"\bfrom\s+[\w.]+\s+import\s+\(?([\w\s,]+)"),
-)
-_IMPORT = re.compile(r"^[ \t]*import\s+([\w., \t]+)", re.M)
-_IDENTIFIER = re.compile(r"[A-Za-z_]\w*")
-
-
 def shadowed_names(program: str, setup_code: str = "") -> frozenset[str]:
     """Builtin and module names that the program or setup code may rebind (``def sum(...)``).
 
-    A scan of the text that errs towards finding too many: a test's use of
-    such a name refers to the program's definition, as in Python, so it is
-    evaluated in the sandbox (MBPP task 126 defines its own ``sum``). A plain
+    Any binding in any scope counts, erring towards finding too many: a test's
+    use of such a name refers to the program's definition, as in Python, so it
+    is evaluated in the sandbox (MBPP task 126 defines its own ``sum``). A plain
     ``import math`` binds the real module and does not count.
     """
-    found: set[str] = set()
-    for code in (program, setup_code):
-        for pattern in _BINDINGS:
-            for match in pattern.finditer(code):
-                found.update(_IDENTIFIER.findall(match.group(1)))
-        for match in _IMPORT.finditer(code):
-            for part in match.group(1).split(","):
-                top = part.strip().split(".")[0]
-                if " as " not in part and top not in MODULE_NAMES:  # `as` names are found above
-                    found.add(top)
-    return frozenset(found & (set(PURE_BUILTINS) | set(MODULE_NAMES)))
+    found = bound_anywhere(program, MODULE_NAMES) | bound_anywhere(setup_code, MODULE_NAMES)
+    return found & (frozenset(PURE_BUILTINS) | frozenset(MODULE_NAMES))
 
 
 @functools.lru_cache(maxsize=65536)

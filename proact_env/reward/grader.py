@@ -15,6 +15,7 @@ from dataclasses import dataclass, replace
 from typing import Any, Iterable, Sequence
 
 from proact_env.reward.asserts import SplitTest, safe_modules, shadowed_names, split_test
+from proact_env.reward.bindings import module_bindings, needed_names
 from proact_env.reward.evaluate import CheckError, evaluate, truthy
 from proact_env.reward.sandbox import RunResult, SandboxConfig, SandboxLimits, probe, run_job
 from proact_env.reward.wire import ChannelRecords, ProbeResult, parse_records
@@ -126,9 +127,31 @@ def run_tests(
     split = [split_test(t, modules, shadowed) for t in tests]
     if not split:
         return GradeReport(0, 0, (), probe(config).level, "completed", "no tests")
-    job = (program, setup_code, tuple(s.job_entry() for s in split))
+    undefined = undefined_names(split, program, setup_code)
+    # a test that calls what the program never defined is not sent: nothing in the sandbox can see it
+    job = (program, setup_code, tuple(("probes", ()) if i in undefined else s.job_entry() for i, s in enumerate(split)))
     result = run_job(job, config)
-    return _report(split, result)
+    return _report(split, result, undefined)
+
+
+def undefined_names(split: Sequence[SplitTest], program: str, setup_code: str = "") -> dict[int, str]:
+    """Tests that need a name neither the program nor the setup code defines, by index, with that name.
+
+    Decided from the program's text (`bindings.module_bindings`) before it runs,
+    so a name bound at run time to whatever a test calls does not count. A
+    program that does not parse is left to fail in the sandbox as a program error.
+    """
+    program_names = module_bindings(program)
+    if program_names is None:
+        return {}
+    known = program_names | (module_bindings(setup_code) or frozenset())
+    missing = {}
+    for index, test in enumerate(split):
+        sources = (test.source,) if test.in_sandbox else test.probes
+        absent = sorted(frozenset().union(*(needed_names(s) for s in sources)) - known)
+        if absent:
+            missing[index] = absent[0]
+    return missing
 
 
 def grade_many(
@@ -163,10 +186,15 @@ def _with_timeout(config: SandboxConfig, timeout_s: float | None) -> SandboxConf
     return replace(config, limits=replace(config.limits, timeout_s=timeout_s))
 
 
-def _report(split: list[SplitTest], result: RunResult) -> GradeReport:
+def _report(split: list[SplitTest], result: RunResult, undefined: dict[int, str]) -> GradeReport:
     records = parse_records(result.records, len(split))
     status, detail = _job_status(result, records)
-    outcomes = tuple(_outcome(i, test, records, status, detail) for i, test in enumerate(split))
+    outcomes = tuple(
+        TestOutcome(i, test.source, False, "error", test.where,
+                    f"NameError: name {undefined[i]!r} is not defined (read from the program's source before it ran)")
+        if i in undefined else _outcome(i, test, records, status, detail)
+        for i, test in enumerate(split)
+    )
     passed = sum(o.passed for o in outcomes)
     return GradeReport(
         passed=passed,

@@ -25,10 +25,10 @@ from proact_env.llm.chat import ChatMessage, ChatRequest, LLMCallFailed
 from proact_env.llm.config import LLMConfig
 from proact_env.llm.engine import ChatEngine
 from proact_env.personas import Persona
+from proact_env.prompts import load_template
 from proact_env.render import render_state
 from proact_env.simulator.rules import DialogueContext, RuleBasedSimulator
 from proact_env.types import Action, Reaction, ReactionMeta
-from proact_env.prompts import load_template
 
 _BOOL_FIELDS = ("answered_clarification", "reject_signal", "silence", "off_topic")
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
