@@ -38,6 +38,6 @@ test "$(wc -l <llm_traj.jsonl)" -ge 3
 # openai-agents installs the top-level package `agents`: both must import side by side
 "$bin/python" -m pip install --quiet openai-agents
 "$bin/python" -c "from agents import Agent; import proact_env.agents, proact_env.baselines, proact_env.prompts; \
-from proact_env.eval.registry import make_policy; import gymnasium as gym; \
+from proact_env.benchmark.registry import make_policy; import gymnasium as gym; \
 make_policy('threshold', gym.make('proact_env/Synthetic-v0')); print('openai-agents and proact_env import side by side')"
 echo "wheel check passed: $(basename "$wheel")"

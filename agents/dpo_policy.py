@@ -16,10 +16,9 @@ import gymnasium as gym
 
 from proact_env.agents.logprobs import completion_logprobs
 from proact_env.errors import require
-from proact_env.llm import MessageRequest
 from proact_env.preferences import completion
 from proact_env.render import render_state
-from proact_env.types import Action
+from proact_env.types import Action, MessageRequest
 
 #: The completion prefix that names each action (what `proact rewards` puts first).
 LABELS = {action: completion(action, "").rstrip() for action in Action}

@@ -17,8 +17,8 @@ from typing import Any
 
 from proact_env.agents import trl_adapter
 from proact_env.agents.dpo_config import DPOTrainingConfig
+from proact_env.benchmark.plots import pyplot
 from proact_env.errors import MissingExtraError, require
-from proact_env.eval.plots import pyplot
 from proact_env.io import atomic_write_text
 
 logger = logging.getLogger(__name__)

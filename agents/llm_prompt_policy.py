@@ -17,8 +17,8 @@ import gymnasium as gym
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest
 from proact_env.llm.config import LLMConfig
 from proact_env.llm.factory import build_engine
-from proact_env.types import Action
 from proact_env.prompts import load_template
+from proact_env.types import Action
 
 _ANSWER = re.compile(r"\b(clarify|execute)\b", re.IGNORECASE)
 

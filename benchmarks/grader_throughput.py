@@ -1,6 +1,6 @@
 """Grader throughput: all MBPP reference solutions, isolated vs a plain subprocess per program.
 
-Grades every MBPP reference solution with `proact_env.reward.grade_many` (full
+Grades every MBPP reference solution with `proact_env.grading.grade_many` (full
 isolation: a fresh bubblewrap sandbox and interpreter per program) and runs the
 same programs, with their asserts appended, in a plain unisolated
 ``subprocess.run([python, "-c", ...])`` per program, with the same number of
@@ -27,9 +27,9 @@ import time
 from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 
-from proact_env.reward.grader import GradeJob, grade_many
-from proact_env.reward.sandbox import SandboxConfig, probe
-from proact_env.tasks.mbpp import load_mbpp
+from proact_env.domains.coding.mbpp import load_mbpp
+from proact_env.grading.grader import GradeJob, grade_many
+from proact_env.grading.sandbox import SandboxConfig, probe
 
 DEFAULT_MBPP = Path(__file__).resolve().parents[2] / "shared" / "data" / "mbpp" / "mbpp.jsonl"
 

@@ -26,8 +26,8 @@ from __future__ import annotations
 import argparse
 from collections import defaultdict
 
-from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
-from proact_env.eval.metrics import EpisodeRecord, mean_ci
+from proact_env.benchmark.metrics import EpisodeRecord, mean_ci
+from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
 
 POLICIES = ("always_execute", "clarify_once", "threshold", "always_clarify", "random")
 BASELINE = "always_execute"

@@ -25,8 +25,8 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 import proact_env  # noqa: F401  (registers the env ids)
 from proact_env.agents.sb3_policy import RECOMMENDED_HYPERPARAMS, SB3Policy
-from proact_env.eval.benchmark import episode_seeds, play_episode
-from proact_env.eval.plots import pyplot
+from proact_env.benchmark.plots import pyplot
+from proact_env.benchmark.runner import episode_seeds, play_episode
 from proact_env.solver import SyntheticSolver
 
 ALGOS = {"ppo": PPO, "dqn": DQN}

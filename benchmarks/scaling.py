@@ -39,7 +39,8 @@ from pathlib import Path
 
 from llm_throughput import start_server  # the sibling benchmark's server-in-a-subprocess starter
 
-from proact_env.distributed.executor import ExecutorConfig, PerProcess, open_executor
+from proact_env.distributed.config import ExecutorConfig
+from proact_env.distributed.executor import PerProcess, open_executor
 from proact_env.io import UnitWriter
 from proact_env.llm.backbone import LLMBackbone
 from proact_env.llm.config import LLMConfig

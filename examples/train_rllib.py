@@ -27,10 +27,11 @@ import ray
 from ray.rllib.algorithms.ppo import PPOConfig
 from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN, NUM_ENV_STEPS_SAMPLED_LIFETIME
 
-from proact_env.distributed.executor import ExecutorConfig, open_executor
-from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
-from proact_env.eval.registry import DEFAULT_POLICIES
-from proact_env.eval.report import write_results
+from proact_env.benchmark.registry import DEFAULT_POLICIES
+from proact_env.benchmark.report import write_results
+from proact_env.benchmark.runner import BenchmarkConfig, format_table, run_benchmark
+from proact_env.distributed.config import ExecutorConfig
+from proact_env.distributed.executor import open_executor
 
 #: The gymnasium id, prefixed with the module `gymnasium.make` imports to register it.
 ENV_ID = "proact_env:proact_env/Synthetic-v0"

@@ -20,9 +20,9 @@ from stable_baselines3 import A2C, DQN, PPO
 
 import proact_env  # noqa: F401  (registers the env ids)
 from proact_env.agents.sb3_policy import RECOMMENDED_HYPERPARAMS
-from proact_env.eval.benchmark import BenchmarkConfig, format_table, run_benchmark
-from proact_env.eval.registry import DEFAULT_POLICIES
-from proact_env.eval.report import write_results
+from proact_env.benchmark.registry import DEFAULT_POLICIES
+from proact_env.benchmark.report import write_results
+from proact_env.benchmark.runner import BenchmarkConfig, format_table, run_benchmark
 
 ALGOS = {"ppo": PPO, "dqn": DQN, "a2c": A2C}
 

@@ -12,7 +12,8 @@ import numpy as np
 from gymnasium import spaces
 from gymnasium.error import ResetNeeded
 
-from proact_env.llm import Backbone, MessageRequest
+from proact_env.domains.scripted import ScriptedBackbone
+from proact_env.domains.synthetic.tasks import SyntheticTaskSource
 from proact_env.observation import build_observation, feature_names, observation_space, static_features
 from proact_env.options import config_from
 from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
@@ -20,9 +21,7 @@ from proact_env.render import render_state
 from proact_env.reward import RewardConfig, interrupt_cost
 from proact_env.rng import pick
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
-from proact_env.tasks import TaskSource
-from proact_env.tasks.synthetic import SyntheticTaskSource
-from proact_env.types import Action, State, Task, TaskScore, Turn
+from proact_env.types import Action, Backbone, MessageRequest, State, Task, TaskScore, TaskSource, Turn
 
 PERSONA_MODES = ("presets", "sampled")
 RESET_OPTIONS = {"task", "persona", "dialogue_turn", "prev_reject", "user_seed"}
@@ -158,7 +157,8 @@ class ProactEnv(gym.Env):
       True). Without them the user's type must be inferred from reactions and
       the `optimal` policy is an oracle upper bound.
     - `reward`: a `RewardConfig` or a dict of its fields.
-    - `backbone`: writes the messages; default: the task source's scripted backbone.
+    - `backbone`: writes the messages; default: the scripted writer of each task's domain
+      (`proact_env.domains.scripted.ScriptedBackbone`), or the task source's `default_backbone()`.
     - `simulator`: the simulated user: ``"rules"`` (default, `RuleBasedSimulator()`),
       ``"llm"`` (an LLM plays the user), a dict ``{"kind": "llm", **LLMConfig fields}``,
       or any `UserSimulator` (`proact_env.simulator.make_simulator`).
@@ -495,10 +495,6 @@ def _check_persona_option(option: Any) -> str | Persona:
 
 
 def _default_backbone(task_source: TaskSource) -> Backbone:
+    """The task source's own backbone if it offers one, else each domain's scripted writer (offline)."""
     make = getattr(task_source, "default_backbone", None)
-    if make is None:
-        raise ValueError(
-            f"{type(task_source).__name__} has no default_backbone(): pass backbone=... "
-            "(a scripted backbone or proact_env.llm backbone)"
-        )
-    return make()
+    return make() if make is not None else ScriptedBackbone()

@@ -17,11 +17,12 @@ from typing import Callable, NamedTuple
 
 import gymnasium as gym
 
-from proact_env.llm.scripted import ScriptedBackbone, ScriptedSyntheticBackbone
+from proact_env.domains.scripted import ScriptedBackbone
+from proact_env.domains.synthetic.tasks import SyntheticSpec, SyntheticTaskSource
+from proact_env.domains.synthetic.writer import ScriptedSyntheticBackbone
 from proact_env.personas import Persona
 from proact_env.reward import RewardConfig, interrupt_cost_from_counts
 from proact_env.simulator import RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
-from proact_env.tasks.synthetic import SyntheticSpec, SyntheticTaskSource
 from proact_env.types import Action, Task
 
 _TIE = 1e-12

@@ -8,11 +8,15 @@ these classes own their (de)serialisation and validate what they read.
 from __future__ import annotations
 
 import math
+import random
 from dataclasses import dataclass, field
 from enum import IntEnum
-from typing import Any, Mapping, NamedTuple, Protocol, runtime_checkable
+from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
 
 from proact_env.errors import SchemaError
+
+if TYPE_CHECKING:
+    from proact_env.personas import Persona
 
 
 class Action(IntEnum):
@@ -275,3 +279,47 @@ class Task:
             prev_reject=prev_reject,
             task_uncertainty=round(self.uncertainty(revealed), 6),
         )
+
+
+class TaskSource(Protocol):
+    """Anything the env can draw tasks from (each domain package has one).
+
+    `sample` must use only the generator it is given, so that a seeded reset
+    always yields the same task.
+    """
+
+    def sample(self, rng: random.Random) -> Task: ...
+
+    def describe(self) -> dict[str, Any]:
+        """A JSON-able description, recorded with results so a run can be reproduced."""
+
+
+@dataclass(slots=True)
+class MessageRequest:
+    """Everything a backbone may use to write one assistant turn.
+
+    `revealed` lists the hidden facts the user has disclosed; real LLM backbones
+    read them from `transcript` as a model would, scripted ones use the keys.
+    `transcript` is the env's live list: read it, never modify it.
+    `sample_index` distinguishes regenerations of the same turn (a branch that
+    repeats the mainline action asks for sample 1). A backbone that calls a
+    model fills `usage` (prompt and completion tokens), which the env reports in
+    `info["usage"]` and trajectory files keep.
+    """
+
+    action: Action
+    task: Task
+    transcript: Sequence[Turn]
+    revealed: frozenset[str]
+    persona: "Persona"
+    dialogue_turn: int
+    prev_reject: bool
+    rng: random.Random = field(compare=False)
+    sample_index: int = 0
+    usage: dict[str, int] | None = None
+
+
+class Backbone(Protocol):
+    """Writes the assistant's message for a decided action (scripted writers, LLM backbones)."""
+
+    def write(self, request: MessageRequest) -> str: ...

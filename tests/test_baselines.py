@@ -16,7 +16,7 @@ from proact_env.baselines import (
     SeedRulePolicy,
     ThresholdPolicy,
 )
-from proact_env.eval.registry import BUILTIN, make_policy, split_policy_list
+from proact_env.benchmark.registry import BUILTIN, make_policy, split_policy_list
 from proact_env.personas import PRESETS
 from proact_env.solver import SyntheticSolver
 from proact_env.types import Action

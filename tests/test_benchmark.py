@@ -7,9 +7,9 @@ import json
 
 import pytest
 
+from proact_env.benchmark.registry import DEFAULT_POLICIES
+from proact_env.benchmark.runner import BenchmarkConfig, format_lost_value, format_table, run_benchmark
 from proact_env.cli import main
-from proact_env.eval.benchmark import BenchmarkConfig, format_lost_value, format_table, run_benchmark
-from proact_env.eval.registry import DEFAULT_POLICIES
 
 
 @pytest.fixture(scope="module")

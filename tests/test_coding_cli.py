@@ -7,7 +7,7 @@ import json
 import pytest
 
 from proact_env.cli import COMMANDS, main
-from proact_env.reward.sandbox import probe
+from proact_env.grading.sandbox import probe
 from proact_env.types import State
 
 

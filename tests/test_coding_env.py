@@ -10,11 +10,11 @@ import pytest
 
 import proact_env
 from proact_env import Action, Task
-from proact_env.llm import MessageRequest
-from proact_env.llm.scripted_coding import ScriptedCodingBackbone
-from proact_env.reward.sandbox import SandboxConfig, probe
-from proact_env.tasks.coding import CodingSpec
-from proact_env.tasks.coding_facts import name_candidates
+from proact_env.domains.coding.facts import name_candidates
+from proact_env.domains.coding.tasks import CodingSpec
+from proact_env.domains.coding.writer import ScriptedCodingBackbone
+from proact_env.grading.sandbox import SandboxConfig, probe
+from proact_env.types import MessageRequest
 
 ENVS = {
     "proact_env/Coding-v0": "mbpp/mbpp.jsonl",

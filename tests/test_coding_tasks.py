@@ -8,12 +8,12 @@ import math
 import pytest
 
 from proact_env import SchemaError
-from proact_env.reward.sandbox import probe
-from proact_env.tasks.coding import CodingSpec, CodingTaskSource, extract_code, missed_facts
-from proact_env.tasks.coding_facts import GuessRates, name_candidates, name_guess_rate
-from proact_env.tasks.coding_states import detect_format, load_coding_problems, read_states, write_states
-from proact_env.tasks.humaneval import load_humaneval, load_humanevalcomm
-from proact_env.tasks.mbpp import load_mbpp
+from proact_env.domains.coding.facts import GuessRates, name_candidates, name_guess_rate
+from proact_env.domains.coding.humaneval import load_humaneval, load_humanevalcomm
+from proact_env.domains.coding.mbpp import load_mbpp
+from proact_env.domains.coding.states import detect_format, load_coding_problems, read_states, write_states
+from proact_env.domains.coding.tasks import CodingSpec, CodingTaskSource, extract_code, missed_facts
+from proact_env.grading.sandbox import probe
 
 
 @pytest.fixture(scope="module")

@@ -65,9 +65,8 @@ def test_the_dpo_policy_plays_the_benchmark_and_writes_messages(trained):
     import gymnasium as gym
 
     from proact_env.agents.dpo_policy import DPOPolicy
-    from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
-    from proact_env.llm import MessageRequest
-    from proact_env.types import Action
+    from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
+    from proact_env.types import Action, MessageRequest
 
     _, _, out = trained
     summary = run_benchmark(BenchmarkConfig(policies=(f"dpo:{out}", "random"), episodes=40, seed=2)).summary()

@@ -7,11 +7,11 @@ import json
 
 import pytest
 
-from proact_env.reward import GradeJob, grade_many, run_tests
-from proact_env.reward.asserts import WHERE_GRADER, WHERE_GRADER_BOTH_SIDES, WHERE_SANDBOX, shadowed_names, split_test
-from proact_env.reward.evaluate import CheckError, evaluate, truthy
-from proact_env.reward.sandbox import probe
-from proact_env.reward.wire import ConsumedIterator, Unserialisable, WireError, decode_value, parse_records
+from proact_env.grading import GradeJob, grade_many, run_tests
+from proact_env.grading.asserts import WHERE_GRADER, WHERE_GRADER_BOTH_SIDES, WHERE_SANDBOX, shadowed_names, split_test
+from proact_env.grading.expressions import CheckError, evaluate, truthy
+from proact_env.grading.sandbox import probe
+from proact_env.grading.wire import ConsumedIterator, Unserialisable, WireError, decode_value, parse_records
 
 
 @pytest.mark.parametrize(

@@ -18,7 +18,7 @@ from dataclasses import replace
 
 import pytest
 
-from proact_env.reward import SandboxConfig, SandboxLimits, run_tests
+from proact_env.grading import SandboxConfig, SandboxLimits, run_tests
 
 PROGRAM = """
 import time

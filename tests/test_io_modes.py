@@ -10,12 +10,12 @@ from types import SimpleNamespace
 
 import pytest
 
-from proact_env.eval import report
+from proact_env.benchmark import report
+from proact_env.domains.coding.states import write_states
+from proact_env.domains.coding.tasks import CodingProblem
 from proact_env.io import UnitWriter, atomic_write_text
 from proact_env.preferences import write_preferences
 from proact_env.reward.interrupt import RewardConfig
-from proact_env.tasks.coding import CodingProblem
-from proact_env.tasks.coding_states import write_states
 
 _UMASK_LOCK = threading.Lock()
 

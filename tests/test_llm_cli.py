@@ -138,6 +138,6 @@ def test_the_llm_package_exports_its_classes_on_first_use():
     import proact_env.llm as llm
 
     assert llm.LLMBackbone is LLMBackbone
-    assert {"LLMConfig", "ResponseCache", "LLMCallFailed", "build_tiny_model"} <= set(llm.__all__)
+    assert {"LLMConfig", "ResponseCache", "LLMCallFailed"} <= set(llm.__all__)
     with pytest.raises(AttributeError, match="no attribute 'Nope'"):
         llm.Nope

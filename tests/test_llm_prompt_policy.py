@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from proact_env.agents.llm_prompt_policy import parse_decision
-from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
+from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
 from proact_env.llm.stub_server import StubOpenAIServer
 from proact_env.types import Action
 

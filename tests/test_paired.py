@@ -7,9 +7,9 @@ import math
 import numpy as np
 import pytest
 
+from proact_env.benchmark.paired import EpisodeMismatchError, default_reference, paired_difference
+from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
 from proact_env.cli import main
-from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
-from proact_env.eval.paired import EpisodeMismatchError, default_reference, paired_difference
 
 
 def test_paired_difference_is_the_interval_of_the_per_episode_differences():

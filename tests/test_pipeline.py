@@ -277,7 +277,7 @@ def test_planning_in_both_modes(tmp_path):
 
 def test_lookahead_returns_estimate_the_exact_q_values(tmp_path):
     """With the optimal continuation, a branch's lookahead return is a Monte Carlo estimate of Q*(s, a)."""
-    from proact_env.eval.registry import make_policy
+    from proact_env.benchmark.registry import make_policy
     from proact_env.preferences import score_trajectory
     from proact_env.rollout.generate import UnitGenerator, plan_units
     from proact_env.solver import SyntheticSolver, decision_state

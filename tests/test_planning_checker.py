@@ -7,8 +7,8 @@ from datetime import date
 
 import pytest
 
-from proact_env.tasks.planning import parse_plan, plan_schema_text
-from proact_env.tasks.planning.constraints import (
+from proact_env.domains.planning import parse_plan, plan_schema_text
+from proact_env.domains.planning.constraints import (
     Budget,
     Duration,
     EarliestStart,
@@ -19,9 +19,9 @@ from proact_env.tasks.planning.constraints import (
     RequiredTag,
     StartDate,
 )
-from proact_env.tasks.planning.kinds import KINDS
-from proact_env.tasks.planning.plan import PLAN_FIELDS, PlanError, validate_plan
-from proact_env.tasks.planning.spec import build_spec, candidate_dates
+from proact_env.domains.planning.kinds import KINDS
+from proact_env.domains.planning.plan import PLAN_FIELDS, PlanError, validate_plan
+from proact_env.domains.planning.spec import build_spec, candidate_dates
 
 
 def item(name, start="09:00", hours=2.0, cost=20, tags=()):

@@ -12,7 +12,7 @@ import pytest
 
 import proact_env  # noqa: F401  (registers the ids)
 from proact_env import Action, SchemaError
-from proact_env.tasks.planning import (
+from proact_env.domains.planning import (
     PlanningStatesSource,
     PlanningTaskSource,
     load_planning_states,

@@ -13,12 +13,8 @@ import pytest
 
 import proact_env  # noqa: F401  (registers the ids)
 from proact_env import Action, Persona
-from proact_env.llm import MessageRequest
-from proact_env.llm.scripted_planning import ScriptedPlanningBackbone
-from proact_env.personas import get_preset
-from proact_env.simulator.rules import facts_asked_about
-from proact_env.tasks.planning import PlanningConfig, PlanningTaskSource
-from proact_env.tasks.planning.constraints import (
+from proact_env.domains.planning import PlanningConfig, PlanningTaskSource
+from proact_env.domains.planning.constraints import (
     CONSTRAINT_KINDS,
     Budget,
     Duration,
@@ -27,10 +23,13 @@ from proact_env.tasks.planning.constraints import (
     Order,
     StartDate,
 )
-from proact_env.tasks.planning.kinds import KINDS, TIER_MULTIPLIERS
-from proact_env.tasks.planning.reference import dearest_day, matching_items
-from proact_env.tasks.planning.spec import build_spec, candidate_dates
-from proact_env.types import Turn
+from proact_env.domains.planning.kinds import KINDS, TIER_MULTIPLIERS
+from proact_env.domains.planning.reference import dearest_day, matching_items
+from proact_env.domains.planning.spec import build_spec, candidate_dates
+from proact_env.domains.planning.writer import ScriptedPlanningBackbone
+from proact_env.personas import get_preset
+from proact_env.simulator.rules import facts_asked_about
+from proact_env.types import MessageRequest, Turn
 
 SOURCE = PlanningTaskSource()
 

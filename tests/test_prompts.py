@@ -11,10 +11,9 @@ import pytest
 
 import proact_env.prompts as prompts
 from proact_env import ProactEnv, render_state
-from proact_env.llm import MessageRequest
 from proact_env.llm.prompting import GENERIC_PLAN_SCHEMA, PromptConfig, assistant_messages
-from proact_env.types import Action
 from proact_env.prompts import PLACEHOLDERS, TemplateError, load_all, load_template, parse_template
+from proact_env.types import Action, MessageRequest
 
 REPO = Path(__file__).resolve().parents[1]
 

@@ -20,7 +20,7 @@ from pathlib import Path
 import pytest
 
 from proact_env.cli import main
-from proact_env.distributed.executor import ExecutorConfig
+from proact_env.distributed.config import ExecutorConfig
 from proact_env.rollout.generate import GenerationConfig, UnitGenerator, run_generation
 
 REPO = Path(__file__).resolve().parents[1]

@@ -5,8 +5,8 @@ from __future__ import annotations
 import gymnasium as gym
 import pytest
 
-from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
-from proact_env.eval.metrics import EpisodeRecord, pass_k
+from proact_env.benchmark.metrics import EpisodeRecord, pass_k
+from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
 
 
 def _record(successes: list[bool]) -> EpisodeRecord:

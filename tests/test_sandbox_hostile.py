@@ -23,8 +23,8 @@ from pathlib import Path
 
 import pytest
 
-from proact_env.reward import SandboxConfig, SandboxLimits, SandboxUnavailable, run_tests, sandbox
-from proact_env.reward.sandbox import landlock_abi, minimal_env, probe
+from proact_env.grading import SandboxConfig, SandboxLimits, SandboxUnavailable, run_tests, sandbox
+from proact_env.grading.sandbox import landlock_abi, minimal_env, probe
 
 # Each attack runs at every level this machine offers that is meant to stop it: bubblewrap (what
 # `make system-deps` installs) and, as root (own uid per job), Landlock with network rules (ABI >= 4).

@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 
 import proact_env  # noqa: F401
-from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
+from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
 
 pytest.importorskip("stable_baselines3")
 
@@ -44,8 +44,8 @@ def test_a_model_for_another_observation_layout_is_refused(tmp_path):
 def test_several_training_runs_of_one_policy_report_their_mean_and_spread(tmp_path, capsys):
     from stable_baselines3 import PPO
 
+    from proact_env.benchmark.registry import split_policy_list
     from proact_env.cli import main
-    from proact_env.eval.registry import split_policy_list
 
     runs = []
     for seed in (0, 1, 2):  # untrained but differently initialised: three different policies

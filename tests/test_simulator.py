@@ -8,10 +8,10 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
+from proact_env.domains.synthetic.tasks import SyntheticTaskSource
 from proact_env.personas import PRESETS, sample_persona
 from proact_env.simulator import DialogueContext, RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
 from proact_env.simulator.rules import facts_asked_about
-from proact_env.tasks.synthetic import SyntheticTaskSource
 from proact_env.types import Action, HiddenFact, TaskScore
 
 

@@ -7,7 +7,7 @@ import numpy as np
 import pytest
 
 import proact_env  # noqa: F401
-from proact_env.eval.benchmark import BenchmarkConfig, run_benchmark
+from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
 from proact_env.solver import SyntheticSolver, decision_state
 from proact_env.types import Action
 

@@ -9,14 +9,14 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from proact_env.llm.scripted import ScriptedSyntheticBackbone
-from proact_env.tasks.synthetic import (
+from proact_env.domains.synthetic.tasks import (
     CODING_REQUESTS,
     CODING_SLOTS,
     PLANNING_REQUESTS,
     PLANNING_SLOTS,
     SyntheticTaskSource,
 )
+from proact_env.domains.synthetic.writer import ScriptedSyntheticBackbone
 from proact_env.text import prose_words, words_of
 from proact_env.types import Action
 
@@ -96,8 +96,8 @@ def test_message_lengths_depend_only_on_how_many_slots_are_unknown():
 
 
 def test_scripted_messages_ask_about_unknown_slots_and_state_known_ones():
-    from proact_env.llm import MessageRequest
     from proact_env.personas import PRESETS
+    from proact_env.types import MessageRequest
 
     task = _task(min_hidden=2)
     spec = task.payload

@@ -14,9 +14,9 @@ from typing import Sequence
 
 from proact_env import __version__
 from proact_env.errors import MissingExtraError, SchemaError
+from proact_env.grading.sandbox import SandboxUnavailable
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import LLMSetupError
-from proact_env.reward.sandbox import SandboxUnavailable
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {

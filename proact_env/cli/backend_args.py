@@ -9,7 +9,7 @@ from __future__ import annotations
 
 import argparse
 
-from proact_env.distributed.executor import BACKENDS, ExecutorConfig
+from proact_env.distributed.config import BACKENDS, ExecutorConfig
 
 
 def add_backend_arguments(parser: argparse.ArgumentParser, *, local_workers: str) -> None:

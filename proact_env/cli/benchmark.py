@@ -7,8 +7,8 @@ import json
 import time
 from pathlib import Path
 
+from proact_env.benchmark.registry import DEFAULT_POLICIES
 from proact_env.cli.backend_args import add_backend_arguments, executor_config_from_args
-from proact_env.eval.registry import DEFAULT_POLICIES
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -41,18 +41,18 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from proact_env.cli.llm_args import print_llm_summary
-    from proact_env.distributed.executor import open_executor
-    from proact_env.eval.benchmark import (
+    from proact_env.benchmark.paired import format_paired
+    from proact_env.benchmark.registry import expand_runs, split_policy_list
+    from proact_env.benchmark.report import write_results
+    from proact_env.benchmark.runner import (
         BenchmarkConfig,
         built_policies,
         format_lost_value,
         format_table,
         run_benchmark,
     )
-    from proact_env.eval.paired import format_paired
-    from proact_env.eval.registry import expand_runs, split_policy_list
-    from proact_env.eval.report import write_results
+    from proact_env.cli.llm_args import print_llm_summary
+    from proact_env.distributed.executor import open_executor
 
     try:
         env_kwargs = json.loads(args.env_kwargs)

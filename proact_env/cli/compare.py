@@ -47,7 +47,7 @@ def read_episodes(folder: Path, metric: str) -> dict[str, list[tuple[int, int, f
 
 
 def run(args: argparse.Namespace) -> int:
-    from proact_env.eval.paired import EpisodeMismatchError, format_difference, paired_difference
+    from proact_env.benchmark.paired import EpisodeMismatchError, format_difference, paired_difference
 
     a, b = read_episodes(args.results_a, args.metric), read_episodes(args.results_b, args.metric)
     if args.pair:

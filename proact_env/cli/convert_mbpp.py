@@ -3,14 +3,14 @@
 Each line is a seed-format state (``id, domain, query, dialogue_turn,
 prev_reject, task_uncertainty``) plus the hidden fields the env grades and
 plays the user with (tests, setup code, entry point and signature, reference
-code, hidden facts); see `proact_env.tasks.coding_states`.
+code, hidden facts); see `proact_env.domains.coding.states`.
 """
 
 from __future__ import annotations
 
 import argparse
 
-from proact_env.tasks.mbpp import MBPP_SPLITS
+from proact_env.domains.coding.mbpp import MBPP_SPLITS
 
 DEFAULT_OUT = "data/seeds/mbpp_states.jsonl"
 
@@ -35,8 +35,8 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proact_env.tasks.coding_states import write_states
-    from proact_env.tasks.mbpp import load_mbpp, load_mbpp_hub
+    from proact_env.domains.coding.mbpp import load_mbpp, load_mbpp_hub
+    from proact_env.domains.coding.states import write_states
 
     if args.input is not None:
         problems = load_mbpp(args.input, split=args.split)

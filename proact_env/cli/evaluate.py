@@ -53,7 +53,13 @@ def run(args: argparse.Namespace) -> int:
 def _benchmark(args: argparse.Namespace) -> dict:
     import gymnasium as gym
 
-    from proact_env.eval.benchmark import BenchmarkConfig, exact_solver, format_lost_value, format_table, run_benchmark
+    from proact_env.benchmark.runner import (
+        BenchmarkConfig,
+        exact_solver,
+        format_lost_value,
+        format_table,
+        run_benchmark,
+    )
 
     env_kwargs = json.loads(args.env_kwargs)
     env = gym.make(args.env, **env_kwargs)

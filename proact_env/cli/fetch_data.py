@@ -81,7 +81,7 @@ def _hub_rows(dataset: str, config: str | None = None) -> list[dict]:
 
 
 def fetch_mbpp_hub(name: str, dest: Path) -> Path:
-    from proact_env.tasks.mbpp import HUB_DATASET
+    from proact_env.domains.coding.mbpp import HUB_DATASET
 
     sanitized = name == "mbpp-sanitized"
     rows = sorted(_hub_rows(HUB_DATASET, "sanitized" if sanitized else "full"), key=lambda r: r["task_id"])

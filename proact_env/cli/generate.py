@@ -105,7 +105,7 @@ def _continuation(spec: str):
 
 def _policy_factory(spec: str):
     """A per-env policy factory (policies are resolved by name only up here, in the CLI)."""
-    from proact_env.eval.registry import make_policy
+    from proact_env.benchmark.registry import make_policy
 
     return lambda env: make_policy(spec, env)
 

@@ -14,7 +14,7 @@ from typing import TYPE_CHECKING, TextIO
 from proact_env.llm.config import CACHE_MODES, PROVIDERS, LLMConfig
 
 if TYPE_CHECKING:
-    from proact_env.llm import Backbone
+    from proact_env.types import Backbone
 
 _DEFAULTS = {name: f.default for name, f in LLMConfig.__dataclass_fields__.items()}
 

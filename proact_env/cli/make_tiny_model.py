@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import argparse
 
-from proact_env.llm.tiny_model import TinyModelConfig
+from proact_env.agents.tiny_model import TinyModelConfig
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -26,7 +26,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proact_env.llm.tiny_model import build_tiny_model
+    from proact_env.agents.tiny_model import build_tiny_model
 
     config = TinyModelConfig(seed=args.seed, hidden_size=args.hidden_size, intermediate_size=2 * args.hidden_size,
                              num_layers=args.num_layers, vocab_size=args.vocab_size, initializer_range=args.init_range)

@@ -13,7 +13,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proact_env.eval.report import read_summary, write_plots
+    from proact_env.benchmark.report import read_summary, write_plots
 
     paths = write_plots(read_summary(args.results), args.results)
     print("wrote " + ", ".join(str(p) for p in paths.values()))

@@ -10,9 +10,9 @@ from __future__ import annotations
 import argparse
 import time
 
-from proact_env.reward.sandbox import ISOLATION_LEVELS
-from proact_env.tasks.humaneval import HUMANEVALCOMM_VARIANTS
-from proact_env.tasks.mbpp import MBPP_SPLITS
+from proact_env.domains.coding.humaneval import HUMANEVALCOMM_VARIANTS
+from proact_env.domains.coding.mbpp import MBPP_SPLITS
+from proact_env.grading.sandbox import ISOLATION_LEVELS
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -42,9 +42,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 def run(args: argparse.Namespace) -> int:
     from tqdm import tqdm
 
-    from proact_env.reward.grader import GradeJob, grade_many
-    from proact_env.reward.sandbox import SandboxConfig, SandboxLimits, probe
-    from proact_env.tasks.coding_states import load_coding_problems
+    from proact_env.domains.coding.states import load_coding_problems
+    from proact_env.grading.grader import GradeJob, grade_many
+    from proact_env.grading.sandbox import SandboxConfig, SandboxLimits, probe
 
     if args.workers is not None and args.workers < 1:
         raise ValueError(f"--workers must be >= 1, got {args.workers}")

@@ -3,7 +3,7 @@
 `proact generate` (units = states) and `proact benchmark` (chunks of episodes)
 hand their shards to the same `ShardExecutor`; because a shard's result depends
 only on its own seeds, every backend yields the same results, and the callers
-write them through the same writers. `executor` holds the abstraction and the
-local backends, `ray_backend` the Ray one (imported only when selected), and
+write them through the same writers. `config` holds the abstraction and its
+settings, `executor` the local backends and the choice among them, `ray_backend` the Ray one (imported only when selected), and
 `limiter` the cluster-wide bound on LLM requests in flight.
 """

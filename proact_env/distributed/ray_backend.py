@@ -20,7 +20,7 @@ import time
 import uuid
 from typing import Any, Callable, Iterator, Sequence, TypeVar
 
-from proact_env.distributed.executor import ExecutorConfig, threads_per_worker
+from proact_env.distributed.config import ExecutorConfig, threads_per_worker
 from proact_env.distributed.limiter import ClusterSlots, RequestLimiter
 from proact_env.errors import require
 from proact_env.llm.limits import share_request_slots

@@ -11,11 +11,11 @@ from __future__ import annotations
 
 from typing import Sequence
 
-from proact_env.llm import MessageRequest
 from proact_env.llm.chat import CallFailure, ChatRequest
 from proact_env.llm.config import LLMConfig
 from proact_env.llm.engine import ChatEngine
 from proact_env.llm.prompting import PromptConfig, assistant_messages
+from proact_env.types import MessageRequest
 
 
 class LLMBackbone:

@@ -10,10 +10,10 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
-from proact_env.llm import MessageRequest
 from proact_env.llm.chat import ChatMessage
 from proact_env.prompts import load_template
 from proact_env.render import render_state
+from proact_env.types import MessageRequest
 
 #: A deliberately generic plan schema; the planning task source supplies its own
 #: (`PromptConfig.plan_schema`) where its checker needs specific fields.

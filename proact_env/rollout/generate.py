@@ -22,22 +22,21 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
-from proact_env.distributed.executor import ShardExecutor, ThreadExecutor
+from proact_env.distributed.config import ShardExecutor
+from proact_env.distributed.executor import ThreadExecutor
+from proact_env.domains.scripted import ScriptedBackbone
+from proact_env.domains.states import StateTask, load_state_tasks
+from proact_env.domains.synthetic.tasks import SyntheticSpec, SyntheticTaskSource
 from proact_env.env import ProactEnv
 from proact_env.errors import SchemaError
 from proact_env.io import UnitWriter, atomic_write_text
-from proact_env.llm import Backbone, MessageRequest
 from proact_env.llm.chat import LLMCallFailed
 from proact_env.llm.prompting import assistant_messages
-from proact_env.llm.scripted import ScriptedBackbone
 from proact_env.personas import PRESETS, Persona
 from proact_env.rng import derived_seeds
 from proact_env.seed_rule import seed_rule_action
-from proact_env.tasks import TaskSource
-from proact_env.tasks.states import StateTask, load_state_tasks
-from proact_env.tasks.synthetic import SyntheticSpec, SyntheticTaskSource
 from proact_env.text import message_stats
-from proact_env.types import Action, Task
+from proact_env.types import Action, Backbone, MessageRequest, Task, TaskSource
 
 MODES = ("synthetic", "dataset")
 GENERATORS = ("slots", "planning")
@@ -189,7 +188,7 @@ def _dataset_units(config: GenerationConfig) -> list[WorkUnit]:
 
 def _generator(config: GenerationConfig) -> TaskSource:
     if config.generator == "planning":
-        from proact_env.tasks.planning import PlanningTaskSource
+        from proact_env.domains.planning import PlanningTaskSource
 
         return PlanningTaskSource()
     return SyntheticTaskSource(domain=config.domain)

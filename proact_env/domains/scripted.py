@@ -1,0 +1,63 @@
+"""The scripted offline backbone: no model, no network; each domain's reference assistant writes.
+
+`ScriptedBackbone` dispatches a request to the scripted writer of the task's
+domain (`SCRIPTED_WRITERS`), so one env can play tasks of several domains (a
+states file may mix coding, planning and plain seed states). The helpers below
+are shared by every domain's writer.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from proact_env.importing import resolve
+from proact_env.types import Backbone, MessageRequest
+
+
+def check_questions_per_turn(value: int) -> None:
+    """Scripted writers ask one or two questions per Clarify, as the prompts ask LLMs to."""
+    if value not in (1, 2):
+        raise ValueError(f"questions_per_turn must be 1 or 2, got {value!r}")
+
+
+def payload_for(writer: object, request: MessageRequest, kind: type) -> Any:
+    """The request's task payload, if it is the kind this scripted writer knows how to write for."""
+    payload = request.task.payload
+    if not isinstance(payload, kind):
+        raise TypeError(
+            f"{type(writer).__name__} writes for {kind.__name__} tasks only, got a {request.task.source!r} task; "
+            "use ScriptedBackbone (any task) or an LLM backbone"
+        )
+    return payload
+
+
+#: payload class name -> "module:ScriptedWriter" for each offline task source.
+SCRIPTED_WRITERS: dict[str, str] = {
+    "SyntheticSpec": "proact_env.domains.synthetic.writer:ScriptedSyntheticBackbone",
+    "PlanningSpec": "proact_env.domains.planning.writer:ScriptedPlanningBackbone",
+    "CodingSpec": "proact_env.domains.coding.writer:ScriptedCodingBackbone",
+}
+
+
+class ScriptedBackbone:
+    """The offline backbone for any task: dispatches to the scripted writer of the task's source.
+
+    Used where one env plays tasks of several sources (a states file may mix
+    coding, planning and plain seed states).
+    """
+
+    def __init__(self) -> None:
+        self._writers: dict[type, Backbone] = {}
+
+    def writer(self, kind: type) -> Backbone:
+        """The scripted writer for tasks whose payload is of class `kind`."""
+        writer = self._writers.get(kind)
+        if writer is None:
+            target = SCRIPTED_WRITERS.get(kind.__name__)
+            if target is None:
+                raise TypeError(f"no scripted backbone for {kind.__name__} tasks: pass an LLM backbone")
+            writer = self._writers[kind] = resolve(target)()
+        return writer
+
+    def write(self, request: MessageRequest) -> str:
+        return self.writer(type(request.task.payload)).write(request)

@@ -1,0 +1,220 @@
+"""Seeded synthetic tasks whose dynamics are explicit probabilities.
+
+A synthetic task is a request with `n_slots` requirements ("slots": output
+format, ordering, budget, pace...). Some are stated in the query, the others
+(`n_hidden`) the user keeps to themselves. Every slot of a task offers `k`
+single-word options (so the chance of guessing a hidden slot right is `1/k`),
+option words are unique within a task, and a solution meets a slot when it
+mentions the right option and no other. R_task is the share of slots met.
+
+`task_uncertainty` is the probability that executing right now fails:
+``1 - (1/k) ** n_unknown``. Because everything is a closed-form probability, the
+solver in `proact_env.solver` computes the exact value of any policy.
+"""
+
+from __future__ import annotations
+
+import random
+from dataclasses import dataclass
+from functools import cached_property
+from itertools import combinations, permutations
+from typing import Any, NamedTuple
+
+from proact_env.rng import pick, pick_count, pick_index, truncated_cdfs
+from proact_env.text import words_of
+from proact_env.types import HiddenFact, Task, TaskScore
+
+
+class Slot(NamedTuple):
+    """One requirement of a task. `label` and every option are single words."""
+
+    name: str
+    label: str
+    options: tuple[str, ...]
+    truth: str
+    hidden: bool
+
+
+# name -> (label, candidate options). Option words are unique across all slots of
+# a flavour, so a message that mentions an option names exactly one slot.
+CODING_SLOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "output_format": ("format", ("csv", "json", "xml", "yaml")),
+    "sort_order": ("ordering", ("ascending", "descending", "unsorted", "insertion")),
+    "empty_input": ("fallback", ("null", "exception", "zero", "skip")),
+    "case_handling": ("casing", ("lowercase", "uppercase", "preserved", "titlecase")),
+    "number_type": ("precision", ("integer", "float", "decimal", "fraction")),
+    "duplicates": ("duplicates", ("keep", "drop", "merge", "tally")),
+    "timezone": ("timezone", ("utc", "localtime", "naive", "offset")),
+    "encoding": ("encoding", ("utf8", "ascii", "latin1", "utf16")),
+}
+
+PLANNING_SLOTS: dict[str, tuple[str, tuple[str, ...]]] = {
+    "budget": ("budget", ("shoestring", "moderate", "comfortable", "luxury")),
+    "pace": ("pace", ("relaxed", "balanced", "packed", "flexible")),
+    "lodging": ("lodging", ("hostel", "hotel", "apartment", "camping")),
+    "transport": ("transport", ("train", "car", "bus", "flight")),
+    "diet": ("diet", ("vegetarian", "vegan", "halal", "omnivore")),
+    "timing": ("timing", ("weekend", "weekday", "mornings", "evenings")),
+    "group": ("group", ("solo", "couple", "family", "friends")),
+    "access": ("access", ("stepfree", "ramps", "elevators", "unrestricted")),
+}
+
+CODING_REQUESTS = (
+    "Write a function that parses server log lines and reports error counts per service.",
+    "Write a function that merges two customer lists into one report.",
+    "Write a script that converts exported bank transactions into a summary.",
+    "Write a function that normalises user-entered product names.",
+    "Write a function that aggregates sensor readings by hour.",
+    "Write a helper that deduplicates a mailing list.",
+    "Write a function that computes word frequencies for a document.",
+    "Write a function that reads a config file and validates the settings.",
+    "Write a function that summarises test results from a CI run.",
+    "Write a function that builds a leaderboard from game scores.",
+    "Write a function that splits an invoice total across line items.",
+    "Write a function that extracts dates from support tickets.",
+)
+
+PLANNING_REQUESTS = (
+    "Plan a three-day trip to Lisbon.",
+    "Plan a team offsite for twelve people.",
+    "Make a study plan for my statistics exam.",
+    "Plan a week of meals for our household.",
+    "Plan a birthday celebration for my partner.",
+    "Organise a two-day conference visit in Berlin.",
+    "Plan a hiking trip in the Alps.",
+    "Plan a visit to Rome.",
+    "Plan a city break in Kyoto.",
+    "Plan a wedding anniversary dinner and evening.",
+)
+
+FLAVOURS = ("coding", "planning")
+
+_VOCABULARIES = {
+    "coding": [(name, label, pool) for name, (label, pool) in CODING_SLOTS.items()],
+    "planning": [(name, label, pool) for name, (label, pool) in PLANNING_SLOTS.items()],
+}
+_REQUESTS = {"coding": CODING_REQUESTS, "planning": PLANNING_REQUESTS}
+_MAX_SLOTS = len(CODING_SLOTS)
+assert len(PLANNING_SLOTS) == _MAX_SLOTS
+_ORDERED_SLOT_PICKS = list(permutations(range(_MAX_SLOTS), 5))
+_PERMUTATIONS = {n: list(permutations(range(n))) for n in range(1, 6)}
+_OPTION_SUBSETS = {k: list(combinations(range(4), k)) for k in (2, 3, 4)}
+
+@dataclass(frozen=True, slots=True)
+class SyntheticSpec:
+    """The checkable part of a synthetic task (the task's `payload`)."""
+
+    slots: tuple[Slot, ...]
+    n_options: int
+
+    @property
+    def guess_rate(self) -> float:
+        """Chance that a guess for one unknown slot is right."""
+        return 1.0 / self.n_options
+
+    @property
+    def hidden_slots(self) -> tuple[Slot, ...]:
+        return tuple(s for s in self.slots if s.hidden)
+
+    def score(self, message: str) -> TaskScore:
+        if not self.slots:  # nothing was left unsaid: any solution does
+            return TaskScore(score=1.0, passed=0, total=0, details={"slots_met": {}, "missed_facts": []})
+        words = words_of(message)
+        met: dict[str, bool] = {}
+        for slot in self.slots:
+            mentioned = words.intersection(slot.options)
+            met[slot.name] = mentioned == {slot.truth}
+        passed = sum(met.values())
+        missed = [s.name for s in self.slots if s.hidden and not met[s.name]]
+        return TaskScore(
+            score=passed / len(self.slots),
+            passed=passed,
+            total=len(self.slots),
+            details={"slots_met": met, "missed_facts": missed},
+        )
+
+    def uncertainty(self, revealed: frozenset[str]) -> float:
+        unknown = sum(1 for s in self.slots if s.hidden and s.name not in revealed)
+        return 1.0 - self.guess_rate**unknown
+
+
+@dataclass(frozen=True)
+class SyntheticTaskSource:
+    """Generates synthetic tasks from a seeded RNG.
+
+    Arguments:
+        domain: ``"coding"``, ``"planning"`` or ``"mixed"`` (each task picks one
+            flavour with equal chance).
+        min_slots, max_slots: range of requirements per task.
+        options: choices for `k`, the options per slot (guess rate `1/k`).
+        hidden_weights: relative frequency of 0, 1, 2... hidden slots (clipped
+            to the task's slot count).
+    """
+
+    domain: str = "mixed"
+    min_slots: int = 2
+    max_slots: int = 4
+    options: tuple[int, ...] = (2, 3, 4)
+    hidden_weights: tuple[float, ...] = (0.1, 0.25, 0.3, 0.2, 0.15)
+
+    def __post_init__(self) -> None:
+        if self.domain not in FLAVOURS + ("mixed",):
+            raise ValueError(f"domain must be one of {FLAVOURS + ('mixed',)}, got {self.domain!r}")
+        if not 1 <= self.min_slots <= self.max_slots <= 5:
+            raise ValueError(f"need 1 <= min_slots <= max_slots <= 5, got {self.min_slots}, {self.max_slots}")
+        if not self.options or any(k < 2 or k > 4 for k in self.options):
+            raise ValueError(f"options per slot must be between 2 and 4, got {self.options}")
+        if not self.hidden_weights or any(w < 0 for w in self.hidden_weights) or sum(self.hidden_weights) <= 0:
+            raise ValueError(f"hidden_weights must be non-negative with a positive sum, got {self.hidden_weights}")
+        self._hidden_cdf  # every slot count must give some hidden count a chance (raises otherwise)
+
+    def sample(self, rng: random.Random) -> Task:
+        flavour = self.domain if self.domain != "mixed" else pick(rng, FLAVOURS)
+        vocabulary = _VOCABULARIES[flavour]
+        n_slots = self.min_slots + pick_index(rng, self.max_slots - self.min_slots + 1)
+        n_hidden = pick_count(rng, self._hidden_cdf[n_slots])
+        k = pick(rng, self.options)
+        # Uniform draws of ordered subsets through precomputed tables: task
+        # sampling runs on every reset and `random.sample` is slow.
+        chosen = pick(rng, _ORDERED_SLOT_PICKS)[:n_slots]
+        order = _PERMUTATIONS[n_slots]
+        hidden_idx = pick(rng, order)[:n_hidden]
+        option_sets = _OPTION_SUBSETS[k]
+        slots = []
+        for i, index in enumerate(chosen):
+            name, label, pool = vocabulary[index]
+            options = tuple(pool[j] for j in pick(rng, option_sets))
+            slots.append(Slot(name, label, options, pick(rng, options), i in hidden_idx))
+        requests = _REQUESTS[flavour]
+        query = pick(rng, requests) + "".join(
+            f" Use {s.truth} for the {s.label}." for s in slots if not s.hidden
+        )
+        hidden = tuple(
+            HiddenFact(s.name, f"The {s.label} should be {s.truth}.", (s.label, s.name) + s.options)
+            for s in slots
+            if s.hidden
+        )
+        return Task(
+            id=f"synthetic-{flavour}-{rng.getrandbits(32):08x}",
+            domain=flavour,
+            query=query,
+            hidden=hidden,
+            payload=SyntheticSpec(slots=tuple(slots), n_options=k),
+            source="synthetic",
+        )
+
+    @cached_property
+    def _hidden_cdf(self) -> dict[int, list[float]]:
+        """Per slot count, the distribution of the number of hidden slots."""
+        return truncated_cdfs(self.hidden_weights, range(self.min_slots, self.max_slots + 1))
+
+    def describe(self) -> dict[str, Any]:
+        return {
+            "source": "synthetic",
+            "domain": self.domain,
+            "min_slots": self.min_slots,
+            "max_slots": self.max_slots,
+            "options": list(self.options),
+            "hidden_weights": list(self.hidden_weights),
+        }
+
