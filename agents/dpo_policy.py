@@ -77,9 +77,8 @@ class DPOPolicy:
     def write(self, request: MessageRequest) -> str:
         """Write the message for a decided action (use the policy as a backbone too)."""
         torch = require("torch", "dpo")
-        state = request.task.state(request.dialogue_turn, int(request.prev_reject), request.revealed)
         shown = request.persona if self.env.unwrapped.observe_persona else None  # as `decision_prompt` shows it
-        prompt = render_state(state, shown, request.transcript) + LABELS[request.action]
+        prompt = render_state(request.state, shown, request.transcript) + LABELS[request.action]
         inputs = self.tokenizer(text=prompt, return_tensors="pt").to(next(self.model.parameters()).device)
         with torch.no_grad():
             output = self.model.generate(**inputs, max_new_tokens=self.max_new_tokens, do_sample=False,

@@ -157,8 +157,10 @@ class ProactEnv(gym.Env):
       True). Without them the user's type must be inferred from reactions and
       the `optimal` policy is an oracle upper bound.
     - `reward`: a `RewardConfig` or a dict of its fields.
-    - `backbone`: writes the messages; default: the scripted writer of each task's domain
-      (`proact_env.domains.scripted.ScriptedBackbone`), or the task source's `default_backbone()`.
+    - `backbone`: writes the messages (a `Backbone`: it sees a `MessageRequest`, never the
+      hidden facts); default: the scripted writer of each task's domain
+      (`proact_env.domains.scripted.ScriptedBackbone`, a `ReferenceWriter` that reads the task
+      it simulates a competent assistant for), or the task source's `default_backbone()`.
     - `simulator`: the simulated user: ``"rules"`` (default, `RuleBasedSimulator()`),
       ``"llm"`` (an LLM plays the user), a dict ``{"kind": "llm", **LLMConfig fields}``,
       or any `UserSimulator` (`proact_env.simulator.make_simulator`).
@@ -279,18 +281,20 @@ class ProactEnv(gym.Env):
         decision_state = ep.current_state
         request = MessageRequest(
             action=action,
-            task=ep.task,
+            state=State(**decision_state),
             transcript=ep.transcript,
             revealed=ep.revealed,
             persona=ep.persona,
-            dialogue_turn=ep.turn,
-            prev_reject=ep.prev_reject,
             rng=ep.backbone_rng if not self._next_sample else random.Random(
                 ep.backbone_rng.getrandbits(64) + self._next_sample),  # another sample: a stream of its own
             sample_index=self._next_sample,
+            hints=ep.task.hints,
         )
         try:
-            message = self.backbone.write(request)
+            # a domain's scripted writer reads the task it simulates an assistant for; any other backbone
+            # gets only what an assistant would know
+            write_for = getattr(self.backbone, "write_for", None)
+            message = write_for(ep.task, request) if write_for is not None else self.backbone.write(request)
         finally:  # a failed call (LLMCallFailed) must not carry the sample index into another step
             self._next_sample = 0
         task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None

@@ -269,6 +269,11 @@ class Task:
     def uncertainty(self, revealed: frozenset[str] = frozenset()) -> float:
         return self.payload.uncertainty(revealed)
 
+    @property
+    def hints(self) -> Mapping[str, str]:
+        """What the task states openly about the answer's form (`MessageRequest.hints`), if its payload says."""
+        return getattr(self.payload, "hints", None) or {}
+
     def state(self, dialogue_turn: int = 0, prev_reject: int = 0, revealed: frozenset[str] = frozenset()) -> State:
         """The seed-format state of this task at a decision point."""
         return State(
@@ -296,11 +301,13 @@ class TaskSource(Protocol):
 
 @dataclass(slots=True)
 class MessageRequest:
-    """Everything a backbone may use to write one assistant turn.
+    """What an assistant knows when it writes one turn, and nothing more: never the user's hidden answers.
 
-    `revealed` lists the hidden facts the user has disclosed; real LLM backbones
-    read them from `transcript` as a model would, scripted ones use the keys.
-    `transcript` is the env's live list: read it, never modify it.
+    `state` is the seed-format decision point (query, domain, turn, previous
+    rejection, remaining uncertainty); `transcript` the conversation so far (the
+    env's live list: read it, never modify it), where the user's answers are;
+    `revealed` the keys of the hidden facts they disclosed; `hints` what the task
+    states openly about the answer's form (a planning task's plan schema).
     `sample_index` distinguishes regenerations of the same turn (a branch that
     repeats the mainline action asks for sample 1). A backbone that calls a
     model fills `usage` (prompt and completion tokens), which the env reports in
@@ -308,18 +315,48 @@ class MessageRequest:
     """
 
     action: Action
-    task: Task
+    state: State
     transcript: Sequence[Turn]
     revealed: frozenset[str]
     persona: "Persona"
-    dialogue_turn: int
-    prev_reject: bool
     rng: random.Random = field(compare=False)
     sample_index: int = 0
+    hints: Mapping[str, str] = field(default_factory=dict)
     usage: dict[str, int] | None = None
+
+    @property
+    def query(self) -> str:
+        return self.state.query
+
+    @property
+    def domain(self) -> str:
+        return self.state.domain
+
+    @property
+    def dialogue_turn(self) -> int:
+        return self.state.dialogue_turn
+
+    @property
+    def prev_reject(self) -> bool:
+        return bool(self.state.prev_reject)
 
 
 class Backbone(Protocol):
-    """Writes the assistant's message for a decided action (scripted writers, LLM backbones)."""
+    """Writes the assistant's message for a decided action (LLM backbones, your own writer).
+
+    It gets a `MessageRequest`: what an assistant would know, never the hidden facts.
+    """
 
     def write(self, request: MessageRequest) -> str: ...
+
+
+class ReferenceWriter(Protocol):
+    """A domain's scripted assistant (`proact_env.domains.scripted`): the offline stand-in for a competent model.
+
+    It simulates an assistant's competence (the reference solution, a faulty
+    variant, a guess among the options) and so reads the task it writes for;
+    the env hands it the `Task` beside the request. A backbone a user plugs in
+    implements `Backbone` and gets the request alone.
+    """
+
+    def write_for(self, task: Task, request: MessageRequest) -> str: ...

@@ -51,9 +51,8 @@ def test_clarifying_reveals_the_signature_and_execute_really_runs_the_tests(shar
 
 
 def _request(task: Task, action: Action, revealed: frozenset[str], seed: int) -> MessageRequest:
-    return MessageRequest(action=action, task=task, transcript=[], revealed=revealed,
-                          persona=proact_env.get_preset("patient_novice"), dialogue_turn=0, prev_reject=False,
-                          rng=random.Random(seed))
+    return MessageRequest(action=action, state=task.state(revealed=revealed), transcript=[], revealed=revealed,
+                          persona=proact_env.get_preset("patient_novice"), rng=random.Random(seed))
 
 
 def _task(env_id: str, shared_data, task_id: str) -> Task:
@@ -67,7 +66,7 @@ def test_scripted_backbone_guesses_the_name_from_the_text_when_not_told(shared_d
     backbone = ScriptedCodingBackbone()
     names = set()
     for seed in range(12):
-        message = backbone.write(_request(task, Action.EXECUTE, frozenset({"example"}), seed))
+        message = backbone.write_for(task, _request(task, Action.EXECUTE, frozenset({"example"}), seed))
         name = message.split("I called the function `")[1].split("`")[0]
         assert name in name_candidates(task.query)
         assert f"def {name}(" in message
@@ -75,7 +74,7 @@ def test_scripted_backbone_guesses_the_name_from_the_text_when_not_told(shared_d
         assert score.score == (1.0 if name == "min_cost" else 0.0)
         names.add(name)
     assert len(names) > 3
-    told = backbone.write(_request(task, Action.EXECUTE, frozenset({"signature", "example"}), 0))
+    told = backbone.write_for(task, _request(task, Action.EXECUTE, frozenset({"signature", "example"}), 0))
     assert task.score(told).score == 1.0
 
 
@@ -83,7 +82,7 @@ def test_scripted_backbone_writes_faulty_variants_without_the_example_or_with_lo
     task = _task("proact_env/Coding-v0", shared_data, "mbpp/2")
     everything = frozenset({"signature", "example"})
     sloppy = ScriptedCodingBackbone(skill=0.0)
-    scores = [task.score(sloppy.write(_request(task, Action.EXECUTE, everything, s))).score for s in range(4)]
+    scores = [task.score(sloppy.write_for(task, _request(task, Action.EXECUTE, everything, s))).score for s in range(4)]
     assert min(scores) < 1.0  # a mutated program fails at least once: graded for real
     rate = task.payload.problem.guess_rate("example")
     rng_draws = [random.Random(s) for s in range(200)]
@@ -94,11 +93,11 @@ def test_scripted_backbone_writes_faulty_variants_without_the_example_or_with_lo
 def test_scripted_backbone_clarify_asks_about_unknown_facts(shared_data):
     task = _task("proact_env/HumanEvalComm-v0", shared_data, "humanevalcomm/0/1p")
     backbone = ScriptedCodingBackbone()
-    first = backbone.write(_request(task, Action.CLARIFY, frozenset(), 0))
+    first = backbone.write_for(task, _request(task, Action.CLARIFY, frozenset(), 0))
     assert "name and parameters" in first or "called" in first
-    later = backbone.write(_request(task, Action.CLARIFY, frozenset({"signature"}), 0))
+    later = backbone.write_for(task, _request(task, Action.CLARIFY, frozenset({"signature"}), 0))
     assert "exact" in later
-    assert backbone.write(_request(task, Action.CLARIFY, frozenset({"signature", "description"}), 0)).endswith("?")
+    assert backbone.write_for(task, _request(task, Action.CLARIFY, frozenset({"signature", "description"}), 0)).endswith("?")
     with pytest.raises(ValueError):
         ScriptedCodingBackbone(skill=2.0)
 
@@ -106,7 +105,7 @@ def test_scripted_backbone_clarify_asks_about_unknown_facts(shared_data):
 def test_humanevalcomm_accepts_the_name_the_modified_prompt_shows(shared_data):
     task = _task("proact_env/HumanEvalComm-v0", shared_data, "humanevalcomm/0/1a")
     assert isinstance(task.payload, CodingSpec)
-    message = ScriptedCodingBackbone().write(_request(task, Action.EXECUTE, frozenset({"description"}), 0))
+    message = ScriptedCodingBackbone().write_for(task, _request(task, Action.EXECUTE, frozenset({"description"}), 0))
     assert "def candidate(" in message
     assert task.score(message).score == 1.0
 

@@ -75,7 +75,7 @@ def test_the_dpo_policy_plays_the_benchmark_and_writes_messages(trained):
     policy = DPOPolicy.from_spec(env, str(out))
     env.reset(seed=0)
     ep = env.unwrapped.episode
-    text = policy.write(MessageRequest(Action.CLARIFY, ep.task, ep.transcript, ep.revealed, ep.persona, 0, False,
+    text = policy.write(MessageRequest(Action.CLARIFY, ep.state(), ep.transcript, ep.revealed, ep.persona,
                                        rng=ep.backbone_rng))
     assert isinstance(text, str)
 

@@ -218,3 +218,32 @@ def test_reset_options_pin_task_and_persona():
 
 def test_every_registered_id_is_covered():
     assert set(IDS) == set(proact_env.ENV_IDS)
+
+
+class _RecordingBackbone:
+    """A user's own backbone: it sees only what `write(request)` gives it."""
+
+    def __init__(self) -> None:
+        self.requests = []
+
+    def write(self, request) -> str:
+        self.requests.append((request, [turn.text for turn in request.transcript]))  # the transcript is live
+        return "Which format and ordering do you want?" if request.action is Action.CLARIFY else "Here it is."
+
+
+@pytest.mark.parametrize("env_id,kwargs", env_cases(), ids=[c[0] for c in env_cases()])
+def test_a_users_backbone_never_sees_the_hidden_answers(env_id, kwargs):
+    env = gym.make(env_id, backbone=_RecordingBackbone(), **kwargs).unwrapped
+    checked = 0
+    for seed in range(3):
+        env.reset(seed=seed)
+        hidden = [fact.answer for fact in env.episode.task.hidden]
+        before = len(env.backbone.requests)
+        env.step(Action.CLARIFY)
+        request, transcript = env.backbone.requests[before]
+        assert not hasattr(request, "task") and not hasattr(request, "payload")
+        seen = repr(request.state) + repr(request.hints) + "".join(transcript)
+        assert not any(answer in seen for answer in hidden), "a hidden answer reached the writer"
+        assert request.query == env.episode.task.query and request.state.dialogue_turn == 0
+        checked += len(hidden)
+    assert checked or env_id == "proact_env/HumanEval-v0", "no hidden fact was checked"  # HumanEval hides nothing

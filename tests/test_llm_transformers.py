@@ -60,9 +60,9 @@ class RecordingBackbone:
         self.inner = inner
         self.requests = []
 
-    def write(self, request) -> str:
+    def write_for(self, task, request) -> str:
         self.requests.append(request)
-        return self.inner.write(request)
+        return self.inner.write_for(task, request)
 
 
 def _decision_points(n_episodes: int = 3):

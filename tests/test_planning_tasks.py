@@ -170,9 +170,9 @@ def _fence(plan):
 
 
 def _request(task, action, revealed=frozenset(), transcript=(), seed=0):
-    return MessageRequest(action=action, task=task, transcript=list(transcript), revealed=revealed,
-                          persona=get_preset("terse_user"), dialogue_turn=len(transcript) // 2,
-                          prev_reject=False, rng=random.Random(seed))
+    return MessageRequest(action=action, state=task.state(len(transcript) // 2, 0, revealed),
+                          transcript=list(transcript), revealed=revealed, persona=get_preset("terse_user"),
+                          rng=random.Random(seed))
 
 
 def test_scripted_plans_are_schema_valid_and_honour_everything_known():
@@ -181,7 +181,7 @@ def test_scripted_plans_are_schema_valid_and_honour_everything_known():
     for task in TASKS[:150]:
         spec = task.payload
         revealed = frozenset(k for k in spec.hidden_keys if rng.random() < 0.5)
-        message = backbone.write(_request(task, Action.EXECUTE, revealed, seed=rng.getrandbits(32)))
+        message = backbone.write_for(task, _request(task, Action.EXECUTE, revealed, seed=rng.getrandbits(32)))
         score = task.score(message)
         assert score.details["parsed"], score.details
         unknown = {k for k in spec.hidden_keys if k not in revealed}
@@ -197,7 +197,7 @@ def test_scripted_questions_target_each_unheard_kind_once_then_turn_open():
     transcript = [Turn("user", task.query)]
     asked = []
     for turn in range(8):
-        message = backbone.write(_request(task, Action.CLARIFY, transcript=transcript, seed=turn))
+        message = backbone.write_for(task, _request(task, Action.CLARIFY, transcript=transcript, seed=turn))
         transcript += [Turn("assistant", message, Action.CLARIFY), Turn("user", "Not sure.")]
         asked.append(message)
     questions = [q for q in spec.kind.questions.values() if any(q in m for m in asked)]

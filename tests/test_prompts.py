@@ -74,8 +74,8 @@ def test_templates_load_from_the_installed_package_beside_a_users_own_prompts_pa
 
 def _request(env: ProactEnv, action: Action) -> MessageRequest:
     ep = env.unwrapped.episode
-    return MessageRequest(action=action, task=ep.task, transcript=ep.transcript, revealed=ep.revealed,
-                          persona=ep.persona, dialogue_turn=ep.turn, prev_reject=ep.prev_reject, rng=random.Random(0))
+    return MessageRequest(action=action, state=ep.state(), transcript=ep.transcript, revealed=ep.revealed,
+                          persona=ep.persona, rng=random.Random(0), hints=ep.task.hints)
 
 
 @pytest.mark.parametrize("domain", ["coding", "planning"])

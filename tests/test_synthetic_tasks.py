@@ -102,10 +102,11 @@ def test_scripted_messages_ask_about_unknown_slots_and_state_known_ones():
     task = _task(min_hidden=2)
     spec = task.payload
     first, second = spec.hidden_slots[:2]
-    request = MessageRequest(Action.CLARIFY, task, [], frozenset({first.name}), PRESETS["terse_user"], 1, False,
+    revealed = frozenset({first.name})
+    request = MessageRequest(Action.CLARIFY, task.state(1, 0, revealed), [], revealed, PRESETS["terse_user"],
                              random.Random(0))
-    question = ScriptedSyntheticBackbone().write(request)
+    question = ScriptedSyntheticBackbone().write_for(task, request)
     assert second.label in question and first.label not in question
     request.action = Action.EXECUTE
-    solution = ScriptedSyntheticBackbone().write(request)
+    solution = ScriptedSyntheticBackbone().write_for(task, request)
     assert first.truth in words_of(solution)

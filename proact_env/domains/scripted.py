@@ -11,7 +11,7 @@ from __future__ import annotations
 from typing import Any
 
 from proact_env.importing import resolve
-from proact_env.types import Backbone, MessageRequest
+from proact_env.types import MessageRequest, ReferenceWriter, Task
 
 
 def check_questions_per_turn(value: int) -> None:
@@ -20,12 +20,12 @@ def check_questions_per_turn(value: int) -> None:
         raise ValueError(f"questions_per_turn must be 1 or 2, got {value!r}")
 
 
-def payload_for(writer: object, request: MessageRequest, kind: type) -> Any:
-    """The request's task payload, if it is the kind this scripted writer knows how to write for."""
-    payload = request.task.payload
+def payload_for(writer: object, task: Task, kind: type) -> Any:
+    """The task's payload, if it is the kind this scripted writer knows how to write for."""
+    payload = task.payload
     if not isinstance(payload, kind):
         raise TypeError(
-            f"{type(writer).__name__} writes for {kind.__name__} tasks only, got a {request.task.source!r} task; "
+            f"{type(writer).__name__} writes for {kind.__name__} tasks only, got a {task.source!r} task; "
             "use ScriptedBackbone (any task) or an LLM backbone"
         )
     return payload
@@ -47,9 +47,9 @@ class ScriptedBackbone:
     """
 
     def __init__(self) -> None:
-        self._writers: dict[type, Backbone] = {}
+        self._writers: dict[type, ReferenceWriter] = {}
 
-    def writer(self, kind: type) -> Backbone:
+    def writer(self, kind: type) -> ReferenceWriter:
         """The scripted writer for tasks whose payload is of class `kind`."""
         writer = self._writers.get(kind)
         if writer is None:
@@ -59,5 +59,5 @@ class ScriptedBackbone:
             writer = self._writers[kind] = resolve(target)()
         return writer
 
-    def write(self, request: MessageRequest) -> str:
-        return self.writer(type(request.task.payload)).write(request)
+    def write_for(self, task: Task, request: MessageRequest) -> str:
+        return self.writer(type(task.payload)).write_for(task, request)

@@ -23,6 +23,7 @@ from dataclasses import dataclass
 
 from proact_env.grading.bindings import bound_anywhere
 from proact_env.grading.expressions import MODULE_ATTRIBUTES, MODULE_NAMES, PURE_BUILTINS, SUPPORTED_NODES
+from proact_env.pyparse import parse_python
 
 PROBE_PREFIX = "__probe_"
 
@@ -55,7 +56,7 @@ class SplitTest:
 def safe_modules(setup_code: str) -> frozenset[str]:
     """Modules the test setup imports that the grader evaluates too (``import math`` -> math)."""
     try:
-        tree = ast.parse(setup_code)
+        tree = parse_python(setup_code)
     except SyntaxError:
         return frozenset()
     names = set()
@@ -88,7 +89,7 @@ def split_test(source: str, modules: frozenset[str] = frozenset(), shadowed: fro
     ``assert isinstance(f(x), int)``), the grader's own names are used.
     """
     try:
-        tree = ast.parse(source)
+        tree = parse_python(source)
     except SyntaxError as exc:
         raise ValueError(f"test is not valid Python: {source!r} ({exc.msg})") from None
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):

@@ -11,20 +11,18 @@ from __future__ import annotations
 
 import ast
 import builtins
-import warnings
+
+from proact_env.pyparse import parse_python
 
 _BUILTIN_NAMES = frozenset(dir(builtins))
 _SCOPES = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef, ast.Lambda)
 
 
 def _parse(code: str) -> ast.Module | None:
-    with warnings.catch_warnings():  # a program's invalid escapes are its own business, not the caller's
-        warnings.simplefilter("ignore", SyntaxWarning)
-        warnings.simplefilter("ignore", DeprecationWarning)  # Python 3.11 says "invalid escape" this way
-        try:
-            return ast.parse(code)
-        except (SyntaxError, ValueError):  # ValueError: null bytes
-            return None
+    try:
+        return parse_python(code)
+    except (SyntaxError, ValueError):  # ValueError: null bytes
+        return None
 
 
 def _import_bindings(node: ast.Import | ast.ImportFrom) -> set[str]:

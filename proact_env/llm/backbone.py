@@ -52,7 +52,7 @@ class LLMBackbone:
         return ChatRequest(
             messages=assistant_messages(request, self.prompt),
             sample_index=request.sample_index,
-            label=f"{request.task.id} turn {request.dialogue_turn} {request.action.label}",
+            label=f"{request.state.id} turn {request.dialogue_turn} {request.action.label}",
         )
 
     def summary(self) -> str:

@@ -42,14 +42,12 @@ class PromptConfig:
 
 def assistant_messages(request: MessageRequest, config: PromptConfig = PromptConfig()) -> tuple[ChatMessage, ...]:
     """The chat messages that ask a model to write `request.action`'s turn."""
-    task = request.task
-    state = task.state(request.dialogue_turn, int(request.prev_reject), request.revealed)
-    rendered = render_state(state, request.persona if config.show_persona else None, request.transcript)
-    template = load_template(f"{task.domain}_{request.action.label.lower()}")
+    rendered = render_state(request.state, request.persona if config.show_persona else None, request.transcript)
+    template = load_template(f"{request.domain}_{request.action.label.lower()}")
     values = {"state": rendered}
     if "plan_schema" in template.placeholders:
-        # A task source whose checker needs a specific plan shape says so (planning tasks do).
-        values["plan_schema"] = getattr(task.payload, "plan_schema", None) or config.plan_schema
+        # A task whose checker needs a specific plan shape says so (planning tasks do).
+        values["plan_schema"] = request.hints.get("plan_schema") or config.plan_schema
     messages = [ChatMessage("user", template.render(**values))]
     if config.system_prompt:
         messages.insert(0, ChatMessage("system", config.system_prompt))

@@ -287,8 +287,8 @@ class UnitGenerator:
         """One branch's line, and the step's observation and info (what the mainline policy sees next)."""
         ep = env.episode
         state, persona, transcript = ep.state_dict(), ep.persona, [t.to_dict() for t in ep.transcript]
-        prompt = action_prompt(MessageRequest(action, ep.task, ep.transcript, ep.revealed, persona, ep.turn,
-                                              ep.prev_reject, rng=ep.backbone_rng))
+        prompt = action_prompt(MessageRequest(action, ep.state(), ep.transcript, ep.revealed, persona,
+                                              rng=ep.backbone_rng, hints=ep.task.hints))
         r_task_before = ep.last_score
         env.set_next_sample(sample)
         obs, _, terminated, truncated, info = env.step(action)

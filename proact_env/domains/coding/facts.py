@@ -31,9 +31,9 @@ from __future__ import annotations
 
 import ast
 import re
-import warnings
 from dataclasses import dataclass
 
+from proact_env.pyparse import parse_python
 from proact_env.types import HiddenFact
 
 SIGNATURE_KEYWORDS = (
@@ -97,13 +97,6 @@ class GuessRates:
         return rate
 
 
-def parse_code(source: str) -> ast.Module:
-    """`ast.parse` without the noise: benchmark code is full of "invalid escape sequence" warnings."""
-    with warnings.catch_warnings():
-        warnings.simplefilter("ignore", (DeprecationWarning, SyntaxWarning))
-        return ast.parse(source)
-
-
 def name_candidates(text: str) -> tuple[str, ...]:
     """The function names an assistant would derive from a task's text, most natural first.
 
@@ -139,7 +132,7 @@ def name_guess_rate(query: str, entry_point: str) -> float:
 
 def signature_of(code: str, entry_point: str) -> str:
     """``def name(params)`` of `entry_point` as the reference code defines it (``class Name(...)`` for classes)."""
-    for node in parse_code(code).body:
+    for node in parse_python(code).body:
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point:
             returns = f" -> {ast.unparse(node.returns)}" if node.returns is not None else ""
             return f"def {node.name}({ast.unparse(node.args)}){returns}"
@@ -152,11 +145,11 @@ def entry_point_of(code: str, tests: tuple[str, ...]) -> str:
     """The first function or class of the reference code that the tests call."""
     defined = {
         node.name
-        for node in parse_code(code).body
+        for node in parse_python(code).body
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef))
     }
     for test in tests:
-        for node in ast.walk(parse_code(test)):
+        for node in ast.walk(parse_python(test)):
             if isinstance(node, ast.Call) and isinstance(node.func, ast.Name) and node.func.id in defined:
                 return node.func.id
     raise ValueError("no test calls a function that the reference code defines")
@@ -170,7 +163,7 @@ def signature_fact(signature: str, guess_rate: float) -> tuple[HiddenFact, float
 
 def example_fact(test: str, guess_rate: float) -> tuple[HiddenFact, float]:
     """One test, told as an example: ``f(x)`` should return ``y`` (a tuple)."""
-    node = parse_code(test).body[0]
+    node = parse_python(test).body[0]
     expression = node.test if isinstance(node, ast.Assert) else None
     if (
         isinstance(expression, ast.Compare)

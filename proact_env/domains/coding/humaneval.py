@@ -18,10 +18,11 @@ import ast
 from pathlib import Path
 from typing import Any
 
-from proact_env.domains.coding.facts import GuessRates, PromptParts, humanevalcomm_facts, parse_code, prompt_parts
+from proact_env.domains.coding.facts import GuessRates, PromptParts, humanevalcomm_facts, prompt_parts
 from proact_env.domains.coding.tasks import CodingProblem, record_field
 from proact_env.errors import SchemaError
 from proact_env.io import read_jsonl
+from proact_env.pyparse import parse_python
 
 HUMANEVALCOMM_VARIANTS = ("1a", "1c", "1p", "2ac", "2ap", "2cp", "3acp")
 _NOTHING_SHOWN = PromptParts(name="", parameters=None, signature="", docstring="")
@@ -68,7 +69,7 @@ def check_tests(test_code: str, entry_point: str) -> tuple[tuple[str, ...], str]
     nothing and is dropped. Other statements (imports, helper values) become
     setup code, in order.
     """
-    module = parse_code(test_code)
+    module = parse_python(test_code)
     check = next((n for n in module.body if isinstance(n, ast.FunctionDef) and n.name == "check"), None)
     if check is None or not check.args.args:
         raise ValueError("no check(candidate) function in the test code")
@@ -92,7 +93,7 @@ def prompt_helpers(prompt: str, entry_point: str) -> str:
     """Everything a HumanEval prompt defines besides the function to write (imports, helper functions)."""
     return "\n".join(
         ast.unparse(node)
-        for node in parse_code(prompt).body
+        for node in parse_python(prompt).body
         if not (isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == entry_point)
     )
 

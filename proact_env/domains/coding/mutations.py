@@ -13,7 +13,7 @@ from __future__ import annotations
 import ast
 import random
 
-from proact_env.domains.coding.facts import parse_code
+from proact_env.pyparse import parse_python
 from proact_env.rng import pick_index
 
 _COMPARE_SWAPS = {ast.Lt: ast.LtE, ast.LtE: ast.Lt, ast.Gt: ast.GtE, ast.GtE: ast.Gt, ast.Eq: ast.NotEq, ast.NotEq: ast.Eq}
@@ -57,7 +57,7 @@ def mutate(code: str, rng: random.Random, *, focus: str | None = None) -> str:
 
     With no place to change, the function returns None instead of its result.
     """
-    tree = parse_code(code)
+    tree = parse_python(code)
     target = next(
         (n for n in ast.walk(tree) if isinstance(n, (ast.FunctionDef, ast.AsyncFunctionDef)) and n.name == focus),
         tree,
@@ -74,7 +74,7 @@ def rename_function(code: str, old: str, new: str) -> str:
     """`code` with the function `old` (its definition and every use) renamed `new`."""
     if old == new:
         return code
-    tree = parse_code(code)
+    tree = parse_python(code)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)) and node.name == old:
             node.name = new
@@ -85,7 +85,7 @@ def rename_function(code: str, old: str, new: str) -> str:
 
 def add_parameter(code: str, function: str, parameter: str = "options") -> str:
     """`code` whose `function` takes one more required parameter: a wrong guess of the signature."""
-    tree = parse_code(code)
+    tree = parse_python(code)
     for node in ast.walk(tree):
         if isinstance(node, (ast.FunctionDef, ast.AsyncFunctionDef)) and node.name == function:
             node.args.args.append(ast.arg(arg=parameter))

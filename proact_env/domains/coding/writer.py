@@ -28,7 +28,7 @@ from proact_env.domains.coding.mutations import add_parameter, mutate, rename_fu
 from proact_env.domains.coding.tasks import CodingProblem, CodingSpec
 from proact_env.domains.scripted import check_questions_per_turn, payload_for
 from proact_env.rng import pick, pick_index
-from proact_env.types import Action, MessageRequest
+from proact_env.types import Action, MessageRequest, Task
 
 _QUESTIONS = {
     "signature": (
@@ -69,8 +69,8 @@ class ScriptedCodingBackbone:
             raise ValueError(f"skill must be in [0, 1], got {self.skill!r}")
         check_questions_per_turn(self.questions_per_turn)
 
-    def write(self, request: MessageRequest) -> str:
-        spec = payload_for(self, request, CodingSpec)
+    def write_for(self, task: Task, request: MessageRequest) -> str:
+        spec = payload_for(self, task, CodingSpec)
         if request.action is Action.CLARIFY:
             return self._clarify(spec.problem, request.revealed, request.rng)
         return self._execute(spec.problem, request.revealed, request.rng)

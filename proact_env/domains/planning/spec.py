@@ -52,9 +52,9 @@ class PlanningSpec:
     hidden_keys: tuple[str, ...] = field(init=False, repr=False, compare=False)
 
     @property
-    def plan_schema(self) -> str:
-        """The JSON plan shape the checker reads; LLM backbones put it in the Execute prompt."""
-        return plan_schema_text()
+    def hints(self) -> dict[str, str]:
+        """The JSON plan shape the checker reads: public (an assistant is told it), so LLM backbones get it."""
+        return {"plan_schema": plan_schema_text()}
 
     def __post_init__(self) -> None:
         object.__setattr__(self, "assistant",

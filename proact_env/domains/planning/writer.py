@@ -20,7 +20,7 @@ from typing import Sequence
 from proact_env.domains.planning.spec import PlanningSpec
 from proact_env.domains.scripted import check_questions_per_turn, payload_for
 from proact_env.rng import pick
-from proact_env.types import Action, MessageRequest, Turn
+from proact_env.types import Action, MessageRequest, Task, Turn
 
 _OPENERS = {
     1: ("Quick question before I plan:", "One thing to check first:"),
@@ -45,8 +45,8 @@ class ScriptedPlanningBackbone:
     def __post_init__(self) -> None:
         check_questions_per_turn(self.questions_per_turn)
 
-    def write(self, request: MessageRequest) -> str:
-        spec = payload_for(self, request, PlanningSpec)
+    def write_for(self, task: Task, request: MessageRequest) -> str:
+        spec = payload_for(self, task, PlanningSpec)
         known = spec.known(request.revealed)
         if request.action is Action.CLARIFY:
             questions = self.questions(spec, known, request.transcript)

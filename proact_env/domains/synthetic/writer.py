@@ -18,7 +18,7 @@ from proact_env.domains.scripted import check_questions_per_turn, payload_for
 from proact_env.domains.synthetic.tasks import Slot, SyntheticSpec
 from proact_env.rng import pick, pick_index
 from proact_env.text import prose_words
-from proact_env.types import Action, MessageRequest
+from proact_env.types import Action, MessageRequest, Task
 
 _OPENERS = {
     1: ("Quick question before I start:", "One thing to check first:", "Before I write this, one question:"),
@@ -51,12 +51,12 @@ class ScriptedSyntheticBackbone:
     def __post_init__(self) -> None:
         check_questions_per_turn(self.questions_per_turn)
 
-    def write(self, request: MessageRequest) -> str:
-        spec = payload_for(self, request, SyntheticSpec)
+    def write_for(self, task: Task, request: MessageRequest) -> str:
+        spec = payload_for(self, task, SyntheticSpec)
         rng = request.rng
         if request.action is Action.CLARIFY:
             return self._clarify(spec, request.revealed, pick_index(rng, len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)))
-        domain = request.task.domain
+        domain = task.domain
         variant = pick_index(rng, len(_EXECUTE_OPENERS[domain]))
         values = {
             s.name: s.truth if (not s.hidden or s.name in request.revealed) else pick(rng, s.options)
