@@ -96,11 +96,15 @@ class Observations:
         return {name: total[name] for name in REACTIONS}
 
 
-def load_observations(path: str | Path) -> Observations:
-    """The replies of people who played the user in `path`; other lines (generated, assistant side) are skipped."""
+def load_observations(path: str | Path, participant: str | None = None) -> Observations:
+    """The replies of people who played the user in `path` (of one `participant` if given); other lines
+    (generated, assistant side) are skipped."""
     episodes: dict[str, list[tuple[str, dict[str, Any]]]] = defaultdict(list)
     for where, line in read_jsonl(Path(path)):
-        if line.get("source") != "human" or (line.get("human") or {}).get("side") != "user":
+        human = line.get("human") or {}
+        if line.get("source") != "human" or human.get("side") != "user":
+            continue
+        if participant is not None and human.get("participant") != participant:
             continue
         _require(line, where)
         episodes[str(line["state_id"])].append((where, line))
