@@ -11,23 +11,32 @@ a study's file only grows.
 from __future__ import annotations
 
 import fcntl
+import os
 import threading
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any, Iterator
 
-from proact_env.io import UnitWriter, read_jsonl
+from proact_env.io import UnitWriter, dumps_line, read_jsonl
 
 _THREAD_LOCK = threading.Lock()  # flock is per open file; threads of one process also take this
 
 
 class SessionLog:
-    """The trajectories JSONL that sessions append their turns to."""
+    """The trajectories JSONL that sessions append their turns to.
 
-    def __init__(self, path: str | Path) -> None:
+    `durable=False` skips the fsync of each turn (for simulated participants and
+    tests; a person's turns are always synced before the next is asked).
+    """
+
+    def __init__(self, path: str | Path, durable: bool = True) -> None:
         self.path = Path(path)
+        self.durable = durable
         if self.path.exists() and not self.path.is_file():
             raise ValueError(f"{self.path} is not a file")
+        #: (size, mtime) of the file after our last write, and the next unit: while the file is as we left it,
+        #: the next turn is appended without reading the file again
+        self._known: tuple[tuple[int, int], int] | None = None
 
     @contextmanager
     def _locked(self) -> Iterator[None]:
@@ -40,10 +49,29 @@ class SessionLog:
             finally:
                 fcntl.flock(lock, fcntl.LOCK_UN)
 
+    def _stamp(self) -> tuple[int, int] | None:
+        try:
+            stat = self.path.stat()
+        except FileNotFoundError:
+            return None
+        return stat.st_size, stat.st_mtime_ns
+
     def append(self, line: dict[str, Any]) -> None:
         """Write one turn as the next unit of the file."""
-        with self._locked(), UnitWriter(self.path, resume=True, fsync_every=0.0) as writer:
-            writer.write_unit(writer.next_unit, [line])
+        with self._locked():
+            if self._known is not None and self._known[0] == self._stamp():
+                next_unit = self._known[1]
+                line["unit"] = {"index": next_unit, "line": 0, "size": 1}
+                with open(self.path, "ab") as handle:
+                    handle.write(dumps_line(line).encode("utf-8"))
+                    handle.flush()
+                    if self.durable:
+                        os.fsync(handle.fileno())
+            else:  # first write, or another writer was here: let the writer recover the file's end
+                with UnitWriter(self.path, resume=True, fsync_every=0.0 if self.durable else float("inf")) as writer:
+                    next_unit = writer.next_unit
+                    writer.write_unit(next_unit, [line])
+            self._known = (self._stamp(), next_unit + 1)
 
     def lines(self) -> list[dict[str, Any]]:
         """Every line of the file (none if it does not exist yet)."""
