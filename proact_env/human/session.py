@@ -242,6 +242,8 @@ class SessionRunner:
             else:
                 self.log.append(line)
             self._view["turns"].append(_turn_view(line))
+            if self.config.side == "user":
+                self._view["brief"] = self._brief()  # what the reply revealed is struck through
             self._view["return"] += reward
             decision_point += 1
         outcome = {"episode": index, "return": self._view["return"], "success": step_info["success"],
