@@ -242,6 +242,7 @@ async function openPath() {
     : `Trajectories: ${episodes.length} episodes.`;
   $("charts").hidden = browsed.kind !== "results";
   if (browsed.kind === "results") drawCharts();
+  for (const id of ["filter-persona", "filter-policy", "filter-outcome"]) $(id).value = "";  // a new file: no stale filter
   fillFilters(episodes);
   $("episode-list").hidden = false;
   listEpisodes();
