@@ -24,12 +24,17 @@ $(STAMP): setup.cfg setup.py pyproject.toml constraints.txt
 	$(BIN)/python -m pip install --quiet -e '.[test]' -c constraints.txt
 	touch $(STAMP)
 
-# The sandbox that grades generated code isolates it with bubblewrap.
+# The sandbox that grades generated code isolates it with bubblewrap; the browser tests of
+# `proact ui` drive Debian's chromium through its chromedriver-free DevTools protocol (Playwright).
 system-deps:
 	@command -v bwrap >/dev/null 2>&1 || { \
 	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
 	    apt-get install -y -q bubblewrap >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q bubblewrap >/dev/null; }; \
 	  else echo "bubblewrap (bwrap) is not installed: install it (e.g. 'sudo apt-get install bubblewrap') for sandboxed code grading"; fi; }
+	@test -x /usr/bin/chromium || { \
+	  if [ "$$(id -u)" = 0 ] && command -v apt-get >/dev/null 2>&1; then \
+	    apt-get install -y -q chromium chromium-driver >/dev/null 2>&1 || { apt-get update -q >/dev/null 2>&1 && apt-get install -y -q chromium chromium-driver >/dev/null; }; \
+	  else echo "chromium is not installed: install it (e.g. 'sudo apt-get install chromium chromium-driver') for the browser tests"; fi; }
 
 demo: $(DEMO_STAMP)
 	$(BIN)/proact benchmark --out data/eval/benchmark

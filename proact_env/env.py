@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import copy
+import os
 import random
 from dataclasses import dataclass, field, replace
 from typing import Any, Mapping
@@ -151,7 +152,8 @@ class ProactEnv(gym.Env):
     - `task_source`: a `TaskSource`; default: synthetic tasks of `domain`.
     - `domain`: ``"coding"``, ``"planning"`` or ``"mixed"`` for the default synthetic source.
     - `persona`: ``"presets"`` (a random preset per episode), ``"sampled"``
-      (a new persona per episode), a preset name, or a `Persona`.
+      (a new persona per episode), a preset name, a `Persona`, or the path of a
+      persona ``.json`` file (`Persona.to_dict`, e.g. written by `proact fit-personas`).
     - `max_turns`: assistant turns per episode (default 6).
     - `observe_persona`: add the persona features to the observation (default
       True). Without them the user's type must be inferred from reactions and
@@ -493,8 +495,11 @@ def _check_persona_option(option: Any) -> str | Persona:
         return Persona.from_dict(option)
     if isinstance(option, str) and (option in PERSONA_MODES or option in PRESETS):
         return option
+    if isinstance(option, (str, os.PathLike)) and str(option).endswith(".json"):
+        return Persona.from_file(option)
     raise ValueError(
-        f"persona must be a Persona, a preset name ({', '.join(PRESETS)}), 'presets' or 'sampled'; got {option!r}"
+        f"persona must be a Persona, a preset name ({', '.join(PRESETS)}), 'presets', 'sampled' "
+        f"or a persona .json file (e.g. from 'proact fit-personas'); got {option!r}"
     )
 
 

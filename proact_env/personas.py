@@ -7,8 +7,11 @@ reads exactly, so a persona is plain, validated, hashable data.
 
 from __future__ import annotations
 
+import json
+import os
 import random
 from dataclasses import asdict, dataclass
+from pathlib import Path
 from typing import Any, Mapping
 
 from proact_env.errors import SchemaError
@@ -105,6 +108,18 @@ class Persona:
             return cls(**{name: record[name] for name in names if name in record})
         except SchemaError as exc:
             raise SchemaError(where, exc.field, exc.problem) from None
+
+    @classmethod
+    def from_file(cls, path: str | os.PathLike) -> "Persona":
+        """A persona saved as JSON (`to_dict`), e.g. fitted to people's replies by `proact fit-personas`."""
+        path = Path(path)
+        if not path.is_file():
+            raise FileNotFoundError(f"{path}: no such persona file")
+        try:
+            record = json.loads(path.read_text(encoding="utf-8"))
+        except json.JSONDecodeError as exc:
+            raise SchemaError(str(path), None, f"invalid JSON ({exc.msg} at line {exc.lineno})") from None
+        return cls.from_dict(record, where=str(path))
 
     def features(self) -> tuple[float, ...]:
         """The persona as numbers in [0, 1], in the order of `PERSONA_FEATURES`."""

@@ -60,7 +60,7 @@ _REQUIRED = {
 }
 
 
-def _validate(record: Mapping[str, Any], where: str) -> None:
+def validate_trajectory(record: Mapping[str, Any], where: str) -> None:
     for name, kind in _REQUIRED.items():
         if name not in record:
             raise SchemaError(where, name, "missing required field (is this a file written by 'proact generate'?)")
@@ -143,7 +143,7 @@ def build_preferences(
         if "failed" in record:  # a state whose LLM calls failed during generation
             summary.failed += 1
             continue
-        _validate(record, where)
+        validate_trajectory(record, where)
         groups[(record["state_id"], record["decision_point"])].append(score_trajectory(record, where, config))
         summary.trajectories += 1
     summary.groups = len(groups)

@@ -32,6 +32,9 @@ COMMANDS: dict[str, str] = {
     "convert-mbpp": "proact_env.cli.convert_mbpp",
     "verify-tasks": "proact_env.cli.verify_tasks",
     "fetch-data": "proact_env.cli.fetch_data",
+    "play": "proact_env.cli.play",
+    "ui": "proact_env.cli.ui",
+    "fit-personas": "proact_env.cli.fit_personas",
 }
 
 

@@ -139,13 +139,21 @@ class RuleBasedSimulator:
             return self._react_to_solution(persona, context, style, rng)
         return self._react_to_questions(assistant_msg, persona, context, style, rng)
 
+    def question_reaction_probs(self, assistant_msg: str, persona: Persona, context: DialogueContext) -> ReactionProbs:
+        """The distribution `react` draws a clarification's reaction from.
+
+        Public because fitting personas to people's replies (`proact fit-personas`) scores
+        each reply by this very distribution: whatever decides how the user takes a
+        question decides here, so the likelihood can never drift from the sampler.
+        """
+        n_questions = max(1, len(question_sentences(assistant_msg)))
+        return clarify_reaction_probs(persona, n_questions, context.questions_before, context.prev_reject, self.config)
+
     def _react_to_questions(
         self, assistant_msg: str, persona: Persona, context: DialogueContext, style: str, rng: random.Random
     ) -> Reaction:
         questions = question_sentences(assistant_msg)
-        probs = clarify_reaction_probs(
-            persona, max(1, len(questions)), context.questions_before, context.prev_reject, self.config
-        )
+        probs = self.question_reaction_probs(assistant_msg, persona, context)
         u = rng.random()
         if u < probs.reject:
             patience = context.patience_left - 1
