@@ -20,6 +20,12 @@ LEVELS = ("low", "medium", "high")
 #: each cost one; at zero the user gives up and the episode ends.
 PATIENCE_BUDGET = {"low": 2, "medium": 3, "high": 5}
 
+#: How the persona's counts become observation features in [0, 1] (`Persona.features`); policies
+#: that read the observation decode them with the same numbers (`proact_env.policy.ObservationView`).
+PATIENCE_SCALE = max(PATIENCE_BUDGET.values())
+QUESTION_TOLERANCE_CAP = 8
+LONG_TURN_TOLERANCE_CAP = 200
+
 
 @dataclass(frozen=True, slots=True)
 class Persona:
@@ -109,10 +115,10 @@ class Persona:
     def features(self) -> tuple[float, ...]:
         """The persona as numbers in [0, 1], in the order of `PERSONA_FEATURES`."""
         return (
-            self.patience_budget / PATIENCE_BUDGET["high"],
-            LEVELS.index(self.expertise) / 2.0,
-            min(self.question_tolerance, 8) / 8.0,
-            min(self.long_turn_tolerance, 200) / 200.0,
+            self.patience_budget / PATIENCE_SCALE,
+            LEVELS.index(self.expertise) / (len(LEVELS) - 1),
+            min(self.question_tolerance, QUESTION_TOLERANCE_CAP) / QUESTION_TOLERANCE_CAP,
+            min(self.long_turn_tolerance, LONG_TURN_TOLERANCE_CAP) / LONG_TURN_TOLERANCE_CAP,
             self.p_answer,
             self.p_reject,
             self.p_silence,
@@ -123,10 +129,10 @@ class Persona:
 
 
 PERSONA_FEATURES = (
-    ("patience", "patience budget / 5"),
+    ("patience", f"patience budget / {PATIENCE_SCALE}"),
     ("expertise", "0 low, 0.5 medium, 1 high"),
-    ("question_tolerance", "questions tolerated / 8 (capped at 1)"),
-    ("long_turn_tolerance", "words tolerated per turn / 200 (capped at 1)"),
+    ("question_tolerance", f"questions tolerated / {QUESTION_TOLERANCE_CAP} (capped at 1)"),
+    ("long_turn_tolerance", f"words tolerated per turn / {LONG_TURN_TOLERANCE_CAP} (capped at 1)"),
     ("p_answer", "probability of answering a question within tolerance"),
     ("p_reject", "probability of rejecting a question within tolerance"),
     ("p_silence", "probability of not replying to a question"),
