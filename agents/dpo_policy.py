@@ -30,8 +30,6 @@ def load_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[
 
     The base defaults to the one recorded in the run's `training_config.json`.
     """
-    peft = require("peft", "dpo")
-    transformers = require("transformers", "dpo")
     model_dir = Path(model_dir)
     if model_dir.is_file() or not (model_dir / "adapter_config.json").is_file():
         raise FileNotFoundError(f"{model_dir}: no adapter_config.json in this folder (train one with 'proact train-dpo')")
@@ -41,7 +39,8 @@ def load_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[
         if not config_path.is_file():
             raise FileNotFoundError(f"{config_path}: no such file; pass the base model explicitly (--base_model)")
         base_model = _recorded_base(config_path)
-    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_dir))
+    peft = require("peft", "dpo")  # after the checks above: importing it takes seconds
+    transformers = require("transformers", "dpo")
     try:
         base = transformers.AutoModelForCausalLM.from_pretrained(base_model)
     except (OSError, ValueError) as exc:  # not a local folder, nor a model the hub (or its cache) has
@@ -50,6 +49,7 @@ def load_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[
             raise SchemaError(str(config_path), "model", f"cannot load the recorded base model {base_model!r} "
                               f"from {os.getcwd()} ({reason}); pass it with --base_model") from None
         raise FileNotFoundError(f"cannot load base model {base_model!r}: {reason}") from None
+    tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_dir))
     model = peft.PeftModel.from_pretrained(base, str(model_dir))
     model.eval()
     return model, tokenizer, base_model

@@ -138,7 +138,7 @@ def read_jsonl(path: Path, what: str = "JSONL file") -> Iterator[tuple[str, dict
         if not line.strip():
             continue
         try:
-            record = json.loads(line)
+            record = json.loads(line.rstrip("\r\n"))  # so a column past the end is on this line, not the next
         except json.JSONDecodeError as exc:
             raise SchemaError(where, None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
         if not isinstance(record, dict):
