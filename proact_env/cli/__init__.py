@@ -39,6 +39,7 @@ COMMANDS: dict[str, str] = {
     "convert-mbpp": "proact_env.cli.convert_mbpp",
     "verify-tasks": "proact_env.cli.verify_tasks",
     "fetch-data": "proact_env.cli.fetch_data",
+    "check-source": "proact_env.cli.check_source",
 }
 
 
