@@ -20,6 +20,7 @@ reader does not know (the resume bookkeeping ``unit``, say) are ignored.
 from __future__ import annotations
 
 import math
+from collections import abc
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Callable, Iterator, Mapping, NamedTuple, TypeVar
@@ -84,7 +85,7 @@ def _action(value: Any, where: str, name: str) -> Action:
 
 
 def _object(value: Any, where: str, name: str) -> Mapping[str, Any]:
-    if not isinstance(value, Mapping):
+    if not isinstance(value, abc.Mapping):
         raise SchemaError(where, name, f"expected an object, got {_kind(value)}")
     return value
 
@@ -138,6 +139,18 @@ class LookaheadStep:
 
     @classmethod
     def from_dict(cls, record: Any, *, where: str = "lookahead step") -> "LookaheadStep":
+        # A lookahead file holds hundreds of steps per line: take a well-formed step as it is, and
+        # read field by field (for the error message) only when something is off.
+        try:
+            step = cls(record["delta_r_task"], record["n_questions"], record["reject_signal"], record["long_turn"],
+                       record["off_topic"])
+        except (KeyError, TypeError):
+            pass
+        else:
+            if (type(step.delta_r_task) in (float, int) and math.isfinite(step.delta_r_task)
+                    and type(step.n_questions) is int and step.n_questions >= 0
+                    and type(step.reject_signal) is type(step.long_turn) is type(step.off_topic) is bool):
+                return step
         record = _object(record, where, None)
         return cls(
             delta_r_task=_get(record, "delta_r_task", where, _number),
@@ -150,10 +163,10 @@ class LookaheadStep:
 
 def _rollouts(value: Any, where: str, name: str) -> tuple[tuple[LookaheadStep, ...], ...]:
     rollouts = []
+    step_from_dict = _nested(LookaheadStep.from_dict)
     for k, steps in enumerate(_array(value, where, name)):
         path = f"{name}[{k}]"
-        parsed = tuple(_nested(LookaheadStep.from_dict)(step, where, f"{path}[{i}]")
-                       for i, step in enumerate(_array(steps, where, path)))
+        parsed = tuple(step_from_dict(step, where, f"{path}[{i}]") for i, step in enumerate(_array(steps, where, path)))
         if not parsed:
             raise SchemaError(where, path, "expected at least one step (a rollout plays the branch's own step)")
         rollouts.append(parsed)
@@ -330,7 +343,7 @@ class FailedLine:
 
 def trajectory_from_dict(record: Any, *, where: str = "trajectory") -> TrajectoryLine | FailedLine:
     """A line of a trajectories file: a failure line (it has ``failed``) or a played branch."""
-    if isinstance(record, Mapping) and "failed" in record:
+    if isinstance(record, abc.Mapping) and "failed" in record:
         return FailedLine.from_dict(record, where=where)
     return TrajectoryLine.from_dict(record, where=where)
 

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import abc
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
@@ -96,7 +97,7 @@ class State:
         can go straight to the bad line. `id` and `domain` may be absent (the seed
         marks them optional): the id then comes from `where`, the domain is coding.
         """
-        if not isinstance(record, Mapping):
+        if not isinstance(record, abc.Mapping):
             raise SchemaError(where, None, f"expected a JSON object, got {type(record).__name__}")
         query = _require(record, "query", str, where)
         if not query.strip():
@@ -151,7 +152,7 @@ class ReactionMeta:
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any], *, where: str = "meta") -> "ReactionMeta":
-        if not isinstance(record, Mapping):
+        if not isinstance(record, abc.Mapping):
             raise SchemaError(where, None, f"expected a JSON object, got {type(record).__name__}")
         values = {}
         for name in ("answered_clarification", "reject_signal", "silence", "off_topic_flag"):
@@ -216,7 +217,7 @@ class Turn:
     @classmethod
     def from_dict(cls, record: Mapping[str, Any], *, where: str = "turn") -> "Turn":
         """Read a turn written by `to_dict` (trajectory files keep the transcript)."""
-        if not isinstance(record, Mapping):
+        if not isinstance(record, abc.Mapping):
             raise SchemaError(where, None, f"expected a turn object, got {type(record).__name__}")
         role = _require(record, "role", str, where)
         if role not in ("user", "assistant"):
@@ -264,7 +265,7 @@ class TaskScore:
     @classmethod
     def from_dict(cls, record: Mapping[str, Any], *, where: str = "task_score") -> "TaskScore":
         """Read a score written by `to_dict`: `score` in [0, 1], `0 <= passed <= total`."""
-        if not isinstance(record, Mapping):
+        if not isinstance(record, abc.Mapping):
             raise SchemaError(where, None, f"expected a task score object, got {type(record).__name__}")
         score = record.get("score")
         if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0.0 <= score <= 1.0:
@@ -274,7 +275,7 @@ class TaskScore:
         if not 0 <= passed <= total:
             raise SchemaError(where, "passed", f"expected 0 <= passed <= total ({total}), got {passed}")
         details = record.get("details", {})
-        if not isinstance(details, Mapping):
+        if not isinstance(details, abc.Mapping):
             raise SchemaError(where, "details", f"expected an object, got {type(details).__name__}")
         return cls(float(score), passed, total, dict(details))
 
