@@ -136,7 +136,9 @@ CASES: list[tuple[str, Callable[[Path], tuple[list[str], Path]], int, str]] = [
          "random": {"mean_r_task": "high", "mean_c_interrupt": 0.1}}})))], p), 2,
      r"{p}/results.json: field 'policies.random.mean_r_task': expected a number, got 'high'"),
     ("plot missing folder", lambda t: (["plot", "--results", str(p := t / "nothing")], p), 2,
-     r"{p}/results.json: no such file \(expected a results.json written by 'proact benchmark'\)"),
+     r"{p}/results.json: no such file; run 'proact benchmark --out {p}' first"),
+    ("plot given a file", lambda t: (["plot", "--results", str(p := _write(t / "results.json", "{}"))], p), 2,
+     r"{p}: is a file; give the benchmark's output folder \(the one holding results.json\)"),
 ]
 
 

@@ -62,7 +62,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except RunFailedError as exc:
-        print(f"proact {args.command}: error: {exc}", file=sys.stderr)
+        print(f"proact {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except (SchemaError, MissingExtraError, OSError, ValueError, LLMSetupError, CacheMissError,
             SandboxUnavailable) as exc:  # OSError: a missing file, a directory, no permission, a full disk

@@ -40,14 +40,10 @@ def check_summary(summary: Any, where: str) -> dict[str, Any]:
 
 
 def run(args: argparse.Namespace) -> int:
-    from proact_env.benchmark.report import write_plots
-    from proact_env.io import read_json
+    from proact_env.benchmark.report import read_summary, write_plots
 
     path = args.results / "results.json"
-    if args.results.is_file():
-        raise SchemaError(str(args.results), None, "is a file: give the benchmark's output folder (the one "
-                                                   "holding results.json)")
-    summary = check_summary(read_json(path, "results.json written by 'proact benchmark'"), str(path))
+    summary = check_summary(read_summary(args.results), str(path))
     out = args.out or args.results
     out.mkdir(parents=True, exist_ok=True)
     try:
