@@ -21,7 +21,7 @@ import math
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Iterable
+from typing import Any, Iterable, Mapping
 
 from proact_env.io import atomic_write_text, dumps_line
 from proact_env.records import (
@@ -60,9 +60,18 @@ class ScoredTrajectory:
     reward: float
 
 
-def score_trajectory(line: TrajectoryLine, where: str, config: RewardConfig) -> ScoredTrajectory:
+def validate_trajectory(record: Mapping[str, Any], where: str) -> TrajectoryLine:
+    """One trajectory line as read from a file, validated (errors name `where` and the field) and typed."""
+    return TrajectoryLine.from_dict(record, where=where)
+
+
+def score_trajectory(line: TrajectoryLine | Mapping[str, Any], where: str, config: RewardConfig) -> ScoredTrajectory:
     """The trajectory's return: its own turn's task-score gain minus C_interrupt, or with lookahead
-    the mean return of its rollouts (each replays the action from the decision point to the end)."""
+    the mean return of its rollouts (each replays the action from the decision point to the end).
+
+    `line` may be the dict form of a line (it is validated first)."""
+    if not isinstance(line, TrajectoryLine):
+        line = validate_trajectory(line, where)
     meta = line.user_reaction.meta
     cost = interrupt_cost(line.assistant_msg, meta, line.persona.long_turn_tolerance, config).total
     if line.lookahead:

@@ -131,6 +131,7 @@ def test_rewards_recomputed_offline_equal_the_env_rewards_and_follow_new_weights
     from proact_env.preferences import score_trajectory
 
     lines = [TrajectoryLine.from_dict(line) for line in _lines(out)]
+    assert score_trajectory(_lines(out)[0], "x", RewardConfig()) == score_trajectory(lines[0], "x", RewardConfig())
     recomputed = [score_trajectory(line, "x", RewardConfig()).reward for line in lines]
     assert recomputed == pytest.approx(seen)
     free = [score_trajectory(line, "x", RewardConfig(alpha=0.0)).reward for line in lines]
