@@ -84,7 +84,7 @@ def _action(value: Any, where: str, name: str) -> Action:
         raise SchemaError(where, name, f"expected 'Clarify' or 'Execute', got {_kind(value)}") from None
 
 
-def _object(value: Any, where: str, name: str) -> Mapping[str, Any]:
+def _object(value: Any, where: str, name: str | None) -> Mapping[str, Any]:
     if not isinstance(value, abc.Mapping):
         raise SchemaError(where, name, f"expected an object, got {_kind(value)}")
     return value
@@ -115,8 +115,10 @@ def _nested(from_dict: Callable[..., T]) -> Callable[[Any, str, str], T]:
 
 def _kind(value: Any) -> str:
     """A value as an error message shows it: its JSON type, and the value itself when short."""
+    if value is None:
+        return "null"
     names = {str: "a string", bool: "a boolean", int: "a number", float: "a number", list: "an array",
-             dict: "an object", type(None): "null"}
+             dict: "an object"}
     shown = repr(value)
     return names.get(type(value), type(value).__name__) + (f" {shown}" if len(shown) <= 40 else "")
 
