@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import os
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Any
+
+from proact_env.io import require_file
 
 
 @dataclass
@@ -13,7 +16,8 @@ class DPOTrainingConfig:
 
     Attributes:
         data: preference JSONL written by `proact rewards` (TRL's prompt/chosen/rejected columns).
-        model: base model, a Hugging Face hub id or a local path.
+        model: base model, a Hugging Face hub id or a local path (made absolute, so that
+            `proact evaluate` and `dpo:RUN` find it from any folder).
         output: folder for the adapter, tokenizer, config, training log and loss plot.
         epochs: passes over the training pairs. Default ``3`` (the seed's).
         lr: learning rate. Default ``5e-5`` (the seed's).
@@ -59,8 +63,9 @@ class DPOTrainingConfig:
 
     def __post_init__(self) -> None:
         self.data, self.output = Path(self.data), Path(self.output)
-        if not self.data.is_file():
-            raise FileNotFoundError(f"{self.data}: no such preference file (write one with 'proact rewards')")
+        require_file(self.data, "preference JSONL file (write one with 'proact rewards')")
+        if Path(self.model).expanduser().exists():  # a local model: recorded so that any folder can reload it
+            self.model = os.path.abspath(Path(self.model).expanduser())
         for name in ("epochs", "lr", "beta", "lora_r", "lora_alpha", "batch_size", "grad_accum", "max_length"):
             if getattr(self, name) <= 0:
                 raise ValueError(f"{name} must be > 0, got {getattr(self, name)!r}")

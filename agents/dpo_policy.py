@@ -8,14 +8,15 @@ It can also write the message for the chosen action, as a backbone.
 
 from __future__ import annotations
 
-import json
+import os
 from pathlib import Path
 from typing import Any, Mapping
 
 import gymnasium as gym
 
 from proact_env.agents.logprobs import completion_logprobs
-from proact_env.errors import require
+from proact_env.errors import SchemaError, require
+from proact_env.io import read_json
 from proact_env.preferences import completion
 from proact_env.render import render_state
 from proact_env.types import Action, MessageRequest
@@ -29,21 +30,43 @@ def load_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[
 
     The base defaults to the one recorded in the run's `training_config.json`.
     """
-    peft = require("peft", "dpo")
-    transformers = require("transformers", "dpo")
     model_dir = Path(model_dir)
-    if not (model_dir / "adapter_config.json").is_file():
-        raise FileNotFoundError(f"{model_dir}: no adapter_config.json (train one with 'proact train-dpo')")
-    if base_model is None:
-        config_path = model_dir / "training_config.json"
+    if model_dir.is_file() or not (model_dir / "adapter_config.json").is_file():
+        raise FileNotFoundError(f"{model_dir}: no adapter_config.json in this folder (train one with 'proact train-dpo')")
+    recorded = base_model is None
+    config_path = model_dir / "training_config.json"
+    if recorded:
         if not config_path.is_file():
-            raise ValueError(f"{model_dir}: no training_config.json; pass the base model explicitly")
-        base_model = json.loads(config_path.read_text())["model"]
+            raise FileNotFoundError(f"{config_path}: no such file; pass the base model explicitly (--base_model)")
+        base_model = _recorded_base(config_path)
+    peft = require("peft", "dpo")  # after the checks above: importing it takes seconds
+    transformers = require("transformers", "dpo")
+    try:
+        base = transformers.AutoModelForCausalLM.from_pretrained(base_model)
+    except (OSError, ValueError) as exc:  # not a local folder, nor a model the hub (or its cache) has
+        reason = str(exc).strip().splitlines()[0]
+        if recorded:
+            raise SchemaError(str(config_path), "model", f"cannot load the recorded base model {base_model!r} "
+                              f"from {os.getcwd()} ({reason}); pass it with --base_model") from None
+        raise FileNotFoundError(f"cannot load base model {base_model!r}: {reason}") from None
     tokenizer = transformers.AutoTokenizer.from_pretrained(str(model_dir))
-    base = transformers.AutoModelForCausalLM.from_pretrained(base_model)
     model = peft.PeftModel.from_pretrained(base, str(model_dir))
     model.eval()
     return model, tokenizer, base_model
+
+
+def _recorded_base(config_path: Path) -> str:
+    """The base model a run recorded. Runs before absolute paths were recorded may hold a relative
+    path, which names a folder only from where training ran: say so rather than guess."""
+    record = read_json(config_path)
+    model = record.get("model") if isinstance(record, dict) else None
+    if not isinstance(model, str) or not model:
+        raise SchemaError(str(config_path), "model", f"expected the base model's name or path, got {model!r}")
+    local = Path(model).expanduser()
+    if not local.is_absolute() and model.startswith((".", "~")) and not local.exists():
+        raise SchemaError(str(config_path), "model", f"the base model was recorded as the relative path {model!r}, "
+                          f"which does not exist from {os.getcwd()}; pass it with --base_model")
+    return model
 
 
 class DPOPolicy:

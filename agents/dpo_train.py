@@ -18,8 +18,9 @@ from typing import Any
 from proact_env.agents import trl_adapter
 from proact_env.agents.dpo_config import DPOTrainingConfig
 from proact_env.benchmark.plots import pyplot
-from proact_env.errors import MissingExtraError, require
+from proact_env.errors import MissingExtraError, SchemaError, require
 from proact_env.io import atomic_write_text
+from proact_env.records import read_preferences
 
 logger = logging.getLogger(__name__)
 
@@ -27,15 +28,16 @@ COLUMNS = ("prompt", "chosen", "rejected")
 
 
 def load_pairs(config: DPOTrainingConfig) -> tuple[Any, Any | None]:
-    """The train and validation datasets (TRL's three columns only)."""
+    """The train and validation datasets (TRL's three columns only).
+
+    Every line is validated (`proact_env.records.read_preferences`) before a model
+    is loaded, so a bad line fails at once naming its file, line and field.
+    """
+    pairs = [pair for _, pair in read_preferences(config.data)]
+    if len(pairs) < 2:
+        raise SchemaError(str(config.data), None, f"{len(pairs)} pair(s); DPO needs at least 2")
     datasets = require("datasets", "dpo")
-    data = datasets.load_dataset("json", data_files=str(config.data), split="train")
-    missing = [c for c in COLUMNS if c not in data.column_names]
-    if missing:
-        raise ValueError(f"{config.data}: missing column(s) {missing}; write the file with 'proact rewards'")
-    data = data.select_columns(list(COLUMNS))
-    if len(data) < 2:
-        raise ValueError(f"{config.data}: {len(data)} pair(s); DPO needs at least 2")
+    data = datasets.Dataset.from_dict({column: [getattr(pair, column) for pair in pairs] for column in COLUMNS})
     if config.val_split <= 0:
         return data, None
     split = data.train_test_split(test_size=config.val_split, seed=config.seed)
@@ -68,11 +70,11 @@ def load_base(config: DPOTrainingConfig, use_gpu: bool) -> tuple[Any, Any]:
 
 def train(config: DPOTrainingConfig) -> dict[str, Path]:
     """Run DPO and write every artefact; returns their paths."""
+    train_set, eval_set = load_pairs(config)
     torch = require("torch", "dpo")
     use_gpu = torch.cuda.is_available()
     if config.bf16 and not use_gpu:
         logger.warning("--bf16 ignored: no CUDA GPU (CPU runs train in float32)")
-    train_set, eval_set = load_pairs(config)
     model, tokenizer = load_base(config, use_gpu)
     too_long = sum(len(tokenizer(text=p)["input_ids"]) >= config.max_length for p in train_set["prompt"])
     if too_long:

@@ -8,9 +8,12 @@ so a policy is scored on the very tokens it was trained on.
 
 from __future__ import annotations
 
-from typing import Any, Sequence
+from typing import Any, Callable, Sequence
 
 from proact_env.errors import require
+
+#: called with the number of sequences just scored (e.g. a tqdm bar's `update`)
+Progress = Callable[[int], Any]
 
 
 def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
@@ -23,7 +26,8 @@ def _common_prefix(a: Sequence[int], b: Sequence[int]) -> int:
 
 
 def completion_logprobs(
-    model: Any, tokenizer: Any, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 16
+    model: Any, tokenizer: Any, prompts: Sequence[str], completions: Sequence[str], batch_size: int = 16,
+    progress: Progress | None = None,
 ) -> list[float]:
     """Sum of log p(completion tokens | prompt) for every (prompt, completion) pair."""
     torch = require("torch", "dpo")
@@ -48,6 +52,8 @@ def completion_logprobs(
         for i, (ids, prompt_len) in enumerate(rows):
             # token t is predicted at position t-1; the completion's tokens are prompt_len .. len(ids)-1
             results.append(float(logps[i, max(prompt_len, 1) - 1 : len(ids) - 1].sum()))
+        if progress is not None:
+            progress(len(rows))
     return results
 
 

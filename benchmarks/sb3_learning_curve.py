@@ -64,11 +64,15 @@ class EvalCallback(BaseCallback):
 
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--algos", default="ppo,dqn")
-    parser.add_argument("--seeds", default="0,1,2")
-    parser.add_argument("--timesteps", type=int, default=100_000)
-    parser.add_argument("--eval-every", type=int, default=5_000)
-    parser.add_argument("--eval-episodes", type=int, default=1000)
+    parser.add_argument("--algos", default="ppo,dqn", help="comma-separated: ppo, dqn (default: %(default)s)")
+    parser.add_argument("--seeds", default="0,1,2", help="training seeds, comma-separated (default: %(default)s)")
+    parser.add_argument("--timesteps", type=int, default=100_000, help="env steps per run (default: %(default)s)")
+    parser.add_argument("--eval-every", type=int, default=5_000, help="env steps between evaluations "
+                                                                      "(default: %(default)s)")
+    parser.add_argument("--eval-episodes", type=int, default=1000, help="fixed evaluation episodes "
+                                                                        "(default: %(default)s)")
+    parser.add_argument("--out", type=Path, default=OUTPUT, help="folder for the .png and .json "
+                                                                 "(default: benchmarks/output)")
     args = parser.parse_args()
 
     eval_env = gym.make(ENV_ID)
@@ -90,10 +94,10 @@ def main() -> None:
             print(f"{algo} seed {seed}: steps to 95% of optimum: {reached if reached else 'not reached'}; "
                   f"final {callback.curve[-1][1]:.4f} ({callback.curve[-1][1] / optimum:.1%}); "
                   f"{runs[-1]['seconds']:.0f} s")
-    OUTPUT.mkdir(exist_ok=True)
-    (OUTPUT / "sb3_learning_curve.json").write_text(json.dumps({"optimum": optimum, "runs": runs}, indent=2))
-    plot(runs, optimum, OUTPUT / "sb3_learning_curve.png")
-    print(f"wrote {OUTPUT / 'sb3_learning_curve.png'}")
+    args.out.mkdir(parents=True, exist_ok=True)
+    (args.out / "sb3_learning_curve.json").write_text(json.dumps({"optimum": optimum, "runs": runs}, indent=2))
+    plot(runs, optimum, args.out / "sb3_learning_curve.png")
+    print(f"wrote {args.out / 'sb3_learning_curve.png'}")
 
 
 def plot(runs: list[dict], optimum: float, path: Path) -> None:

@@ -73,9 +73,10 @@ def generation_config(workload: Workload, out: Path, concurrency: int = 1) -> Ge
 def driver_ceiling(workload: Workload, out: Path) -> float:
     """States/s the driver alone can take in, however many workers feed it.
 
-    Unpickling each state's lines (as Ray hands them over) and writing them
-    with the `UnitWriter` are the driver's work per state (Ray's own ~1 ms per
-    task is spread over the states `TaskSizer` groups into a task).
+    Unpickling each state's records (as Ray hands them over), turning them into
+    JSON lines and writing them with the `UnitWriter` are the driver's work per
+    state (Ray's own ~1 ms per task is spread over the states `TaskSizer` groups
+    into a task).
     """
     config = generation_config(workload, out)
     units = plan_units(config)
@@ -84,7 +85,7 @@ def driver_ceiling(workload: Workload, out: Path) -> float:
     started = time.perf_counter()
     with UnitWriter(config.out, overwrite=True) as writer:
         for unit, lines in zip(units, shipped):
-            writer.write_unit(unit.index, pickle.loads(lines))
+            writer.write_unit(unit.index, [line.to_dict() for line in pickle.loads(lines)])
     return len(units) / (time.perf_counter() - started)
 
 
@@ -104,15 +105,15 @@ def run_cell(workload: Workload, backend: str, workers: int, out: Path) -> tuple
     return timing, hashlib.sha256(out.read_bytes()).hexdigest()
 
 
-def measure(workload: Workload, repeats: int, tmp: Path) -> dict:
+def measure(workload: Workload, repeats: int, tmp: Path, cells: tuple[tuple[str, int], ...] = CELLS) -> dict:
     """Every cell's figures (medians of `repeats`), checking every file equals the first.
 
-    Each repeat runs all four cells one after the other, so a change in the
+    Each repeat runs all the cells one after the other, so a change in the
     machine's other load during the measurement falls on every cell alike.
     """
-    reference, timings = None, {cell: [] for cell in CELLS}
+    reference, timings = None, {cell: [] for cell in cells}
     for _ in range(repeats):
-        for backend, workers in CELLS:
+        for backend, workers in cells:
             timing, digest = run_cell(workload, backend, workers, tmp / f"{workload.name}.jsonl")
             reference = reference or digest
             if digest != reference:
@@ -120,24 +121,26 @@ def measure(workload: Workload, repeats: int, tmp: Path) -> dict:
             timings[backend, workers].append(timing)
             print(f"  {workload.name:<10} {backend:<6} x{workers}  {workload.states / timing.seconds:8.1f} states/s "
                   f"(steady {timing.steady_states_per_s:.1f}, start-up {timing.startup:.2f} s)", file=sys.stderr, flush=True)
-    cells = {}
+    figures = {}
     for (backend, workers), runs in timings.items():
         seconds = statistics.median(t.seconds for t in runs)
-        cells[f"{backend} x{workers}"] = {
+        figures[f"{backend} x{workers}"] = {
             "seconds": round(seconds, 3),
             "states_per_s": round(workload.states / seconds, 1),
             "startup_s": round(statistics.median(t.startup for t in runs), 3),
             "steady_states_per_s": round(statistics.median(t.steady_states_per_s for t in runs), 1),
         }
     for key in ("states_per_s", "steady_states_per_s"):
-        base = cells["local x1"][key]
-        for cell in cells.values():
+        base = figures["local x1"][key]
+        for cell in figures.values():
             cell[key.replace("states_per_s", "speedup")] = round(cell[key] / base, 2)
-    return {"states": workload.states, "multi_turn": workload.multi_turn, "lookahead": workload.lookahead,
-            "cells": cells, "identical_outputs": True,
-            "ray_x2_over_ray_x1": round(cells["ray x2"]["states_per_s"] / cells["ray x1"]["states_per_s"], 2),
-            "ray_x2_over_ray_x1_steady": round(cells["ray x2"]["steady_states_per_s"]
-                                               / cells["ray x1"]["steady_states_per_s"], 2)}
+    result = {"states": workload.states, "multi_turn": workload.multi_turn, "lookahead": workload.lookahead,
+              "cells": figures, "identical_outputs": True}
+    if "ray x2" in figures:
+        result["ray_x2_over_ray_x1"] = round(figures["ray x2"]["states_per_s"] / figures["ray x1"]["states_per_s"], 2)
+        result["ray_x2_over_ray_x1_steady"] = round(figures["ray x2"]["steady_states_per_s"]
+                                                    / figures["ray x1"]["steady_states_per_s"], 2)
+    return result
 
 
 def print_table(report: dict) -> None:
@@ -149,9 +152,11 @@ def print_table(report: dict) -> None:
             backend, workers = cell.split(" x")
             print(f"{name:<10} {backend:<7} {workers:>7} {f['states_per_s']:>9.1f} {f['speedup']:>8.2f}x "
                   f"{f['startup_s']:>8.2f}s {f['steady_states_per_s']:>9.1f} {f['steady_speedup']:>8.2f}x")
-        print(f"{name:<10} Ray 2 workers / 1 worker: {result['ray_x2_over_ray_x1']:.2f}x wall, "
-              f"{result['ray_x2_over_ray_x1_steady']:.2f}x steady; every file identical to the local x1 run's")
-    print(f"driver ceiling (unpickle + write, synthetic states): "
+        if "ray_x2_over_ray_x1" in result:
+            print(f"{name:<10} Ray 2 workers / 1 worker: {result['ray_x2_over_ray_x1']:.2f}x wall, "
+                  f"{result['ray_x2_over_ray_x1_steady']:.2f}x steady")
+        print(f"{name:<10} every file identical to the local x1 run's")
+    print(f"driver ceiling (unpickle, to JSON lines, write; synthetic states): "
           f"{report['workloads']['synthetic']['driver_ceiling_states_per_s']:.0f} states/s")
 
 
@@ -160,14 +165,23 @@ def main() -> dict:
     parser.add_argument("--states", type=int, default=1500, help="synthetic states (default: %(default)s)")
     parser.add_argument("--llm-states", type=int, default=200, help="states against the 50 ms server (default: %(default)s)")
     parser.add_argument("--delay", type=float, default=0.05, help="server latency, seconds (default: %(default)s)")
-    parser.add_argument("--repeats", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=3, help="measurements per cell; medians are reported "
+                                                                "(default: %(default)s)")
     parser.add_argument("--ray_address", default=None, help="an existing Ray cluster (default: start one, 2 CPUs)")
+    parser.add_argument("--backends", default="local,ray",
+                        help="comma-separated backends to measure; 'local' alone needs no Ray (default: %(default)s)")
     args = parser.parse_args()
+    backends = args.backends.split(",")
+    if "local" not in backends or not set(backends) <= {"local", "ray"}:
+        parser.error("--backends must include local (the reference every cell is compared with), and ray or nothing else")
+    cells = tuple(cell for cell in CELLS if cell[0] in backends)
 
-    import ray
+    use_ray = "ray" in backends
+    if use_ray:
+        import ray
 
-    ray.init(address=args.ray_address, **({} if args.ray_address else {"num_cpus": 2, "include_dashboard": False}),
-             log_to_driver=False)
+        ray.init(address=args.ray_address, **({} if args.ray_address else {"num_cpus": 2, "include_dashboard": False}),
+                 log_to_driver=False)
     process, base_url = start_server(args.delay)
     try:
         workloads = [
@@ -177,13 +191,14 @@ def main() -> dict:
                                    max_tokens=32)),
         ]
         with tempfile.TemporaryDirectory() as tmp:
-            results = {w.name: measure(w, args.repeats, Path(tmp)) for w in workloads}
+            results = {w.name: measure(w, args.repeats, Path(tmp), cells) for w in workloads}
             ceiling = driver_ceiling(workloads[0], Path(tmp) / "ceiling.jsonl")
         results["synthetic"]["driver_ceiling_states_per_s"] = round(ceiling, 1)
     finally:
         process.terminate()
         process.wait(10)
-        ray.shutdown()
+        if use_ray:
+            ray.shutdown()
     report = {"cpu_count": os.cpu_count(), "load_average_1min_after": round(os.getloadavg()[0], 2),
               "server_delay_s": args.delay, "repeats": args.repeats, "workloads": results}
     print_table(report)

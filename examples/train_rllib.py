@@ -22,16 +22,17 @@ from __future__ import annotations
 import argparse
 import time
 from pathlib import Path
-
-import ray
-from ray.rllib.algorithms.ppo import PPOConfig
-from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN, NUM_ENV_STEPS_SAMPLED_LIFETIME
+from typing import TYPE_CHECKING
 
 from proact_env.benchmark.registry import DEFAULT_POLICIES
 from proact_env.benchmark.report import write_results
 from proact_env.benchmark.runner import BenchmarkConfig, format_table, run_benchmark
 from proact_env.distributed.config import ExecutorConfig
 from proact_env.distributed.executor import open_executor
+
+# RLlib is imported where it is used, so that `--help` works outside the RLlib environment.
+if TYPE_CHECKING:
+    from ray.rllib.algorithms.ppo import PPOConfig
 
 #: The gymnasium id, prefixed with the module `gymnasium.make` imports to register it.
 ENV_ID = "proact_env:proact_env/Synthetic-v0"
@@ -46,14 +47,17 @@ def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--env-runners", type=int, default=2, help="parallel env runner actors (default: %(default)s)")
     parser.add_argument("--timesteps", type=int, default=200_000, help="env steps to train for (default: %(default)s)")
-    parser.add_argument("--seed", type=int, default=0)
-    parser.add_argument("--episodes", type=int, default=2000, help="benchmark episodes per policy")
+    parser.add_argument("--seed", type=int, default=0, help="seeds training (default: %(default)s)")
+    parser.add_argument("--episodes", type=int, default=2000, help="benchmark episodes per policy (default: %(default)s)")
     parser.add_argument("--ray_address", default=None, help="an existing Ray cluster (default: start a local instance)")
-    parser.add_argument("--out", type=Path, default=Path("outputs/rllib_ppo"))
+    parser.add_argument("--out", type=Path, default=Path("outputs/rllib_ppo"),
+                        help="output folder (default: %(default)s)")
     return parser.parse_args()
 
 
 def build_config(args: argparse.Namespace) -> PPOConfig:
+    from ray.rllib.algorithms.ppo import PPOConfig
+
     return (
         PPOConfig()
         .environment(ENV_ID)
@@ -64,6 +68,8 @@ def build_config(args: argparse.Namespace) -> PPOConfig:
 
 
 def train(args: argparse.Namespace) -> Path:
+    from ray.rllib.utils.metrics import ENV_RUNNER_RESULTS, EPISODE_RETURN_MEAN, NUM_ENV_STEPS_SAMPLED_LIFETIME
+
     algo = build_config(args).build_algo()
     started, steps = time.perf_counter(), 0
     while steps < args.timesteps:
@@ -80,6 +86,8 @@ def train(args: argparse.Namespace) -> Path:
 
 def main() -> None:
     args = parse_args()
+    import ray
+
     args.out.mkdir(parents=True, exist_ok=True)
     ray.init(address=args.ray_address, include_dashboard=False if args.ray_address is None else None)
     try:

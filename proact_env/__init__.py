@@ -11,6 +11,7 @@ from proact_env.registration import ENV_IDS, register_envs
 from proact_env.render import render_state
 from proact_env.reward import RewardConfig
 from proact_env.simulator import RuleBasedSimulator, SimulatorConfig
+from proact_env.source_checker import TaskSourceError, check_task_source
 from proact_env.types import Action, HiddenFact, Reaction, ReactionMeta, State, Task, TaskScore, Turn
 from proact_env.wrappers import TextObservation
 
@@ -36,8 +37,10 @@ __all__ = [
     "State",
     "Task",
     "TaskScore",
+    "TaskSourceError",
     "TextObservation",
     "Turn",
+    "check_task_source",
     "get_preset",
     "render_state",
     "sample_persona",

@@ -24,6 +24,8 @@ from proact_env.rng import pick
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
 from proact_env.types import Action, Backbone, MessageRequest, State, Task, TaskScore, TaskSource, Turn
 
+#: assistant turns per episode unless configured (`proact generate --max_turns` defaults to it too)
+DEFAULT_MAX_TURNS = 6
 PERSONA_MODES = ("presets", "sampled")
 RESET_OPTIONS = {"task", "persona", "dialogue_turn", "prev_reject", "user_seed"}
 _PRESET_LIST = tuple(PRESETS.values())
@@ -187,7 +189,7 @@ class ProactEnv(gym.Env):
         *,
         domain: str = "mixed",
         persona: str | Persona = "presets",
-        max_turns: int = 6,
+        max_turns: int = DEFAULT_MAX_TURNS,
         observe_persona: bool = True,
         reward: RewardConfig | Mapping[str, float] | None = None,
         backbone: Backbone | None = None,

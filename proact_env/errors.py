@@ -21,6 +21,14 @@ class SchemaError(ValueError):
         super().__init__(f"{location}: {problem}")
 
 
+class RunFailedError(RuntimeError):
+    """A run went through, but every item of it failed (every state, every pair...): nothing usable was made.
+
+    The command line exits non-zero on it, so a script or CI job does not carry on
+    with an empty result (a wrong API key fails every LLM call, for instance).
+    """
+
+
 class MissingExtraError(ImportError):
     """An optional dependency is not installed; the message gives the exact install command."""
 

@@ -13,6 +13,7 @@ import json
 import os
 import secrets
 import time
+import zlib
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -64,33 +65,104 @@ def atomic_write_bytes(path: Path, data: bytes) -> None:
         raise
 
 
-def read_jsonl(path: Path) -> Iterator[tuple[str, dict[str, Any]]]:
+GZIP_MAGIC = b"\x1f\x8b"
+BOM = "\ufeff"
+
+
+def require_file(path: Path, what: str = "file") -> Path:
+    """`path` if it is a readable regular file; a directory or a missing path fails saying which it is."""
+    path = Path(path)
+    if path.is_dir():
+        raise IsADirectoryError(f"{path}: is a directory, expected a {what}")
+    if not path.is_file():
+        raise FileNotFoundError(f"{path}: no such file (expected a {what})")
+    return path
+
+
+def _decode(raw: bytes, where: str) -> str:
+    """One line as text: UTF-8, with a byte-order mark at the start of the file dropped."""
+    try:
+        return raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        bad = raw[exc.start]
+        raise SchemaError(where, None, f"not UTF-8 text (byte 0x{bad:02x} at column {exc.start + 1}); "
+                                       "save the file as UTF-8") from None
+
+
+def _raw_lines(path: Path) -> Iterator[bytes]:
+    """The file's lines as bytes, through gzip when the file is gzip-compressed (whatever its name).
+
+    HumanEval ships as `HumanEval.jsonl.gz`; a file whose name ends in ``.gz`` but
+    whose bytes are not gzip, or a truncated gzip stream, fails naming the file.
+    """
+    with open(path, "rb") as probe:
+        compressed = probe.read(2) == GZIP_MAGIC
+    if path.suffix == ".gz" and not compressed:
+        raise SchemaError(str(path), None, "not a gzip file, though its name ends in .gz (rename it or "
+                                           "compress it with gzip)")
+    opener = gzip.open if compressed else open
+    try:
+        with opener(path, "rb") as handle:
+            yield from handle
+    except (OSError, EOFError, zlib.error) as exc:
+        if not compressed:
+            raise
+        raise SchemaError(str(path), None, f"corrupt or truncated gzip data ({exc})") from None
+
+
+def read_text_lines(path: Path, what: str = "file") -> Iterator[tuple[str, str]]:
+    """Yield (``"path:line"``, text) for every line of a UTF-8 (optionally gzip-compressed) text file.
+
+    A UTF-8 byte-order mark is accepted (and dropped) at the start of the file;
+    bytes that are not UTF-8 fail naming the file and line.
+    """
+    path = require_file(path, what)
+    for number, raw in enumerate(_raw_lines(path), start=1):
+        text = _decode(raw, f"{path}:{number}")
+        if number == 1 and text.startswith(BOM):
+            text = text[1:]
+        yield f"{path}:{number}", text
+
+
+def read_jsonl(path: Path, what: str = "JSONL file") -> Iterator[tuple[str, dict[str, Any]]]:
     """Yield (``"path:line"``, record) for every non-blank line; bad JSON names the line.
 
-    A ``.gz`` file is read through gzip (HumanEval ships as `HumanEval.jsonl.gz`).
-    Raises `SchemaError` for a line that is not a JSON object and for a file
-    with no records at all, `FileNotFoundError` for a missing file.
+    The file may be gzip-compressed (HumanEval ships as `HumanEval.jsonl.gz`) and
+    may start with a UTF-8 byte-order mark. Raises `SchemaError` for bytes that
+    are not UTF-8, for a line that is not a JSON object and for a file with no
+    records at all; `FileNotFoundError` for a missing file and
+    `IsADirectoryError` for a directory.
     """
-    path = Path(path)
-    if not path.is_file():
-        raise FileNotFoundError(f"{path}: no such file")
     seen = False
-    opener = gzip.open if path.suffix == ".gz" else open
-    with opener(path, "rt", encoding="utf-8") as handle:
-        for number, line in enumerate(handle, start=1):
-            if not line.strip():
-                continue
-            where = f"{path}:{number}"
-            try:
-                record = json.loads(line)
-            except json.JSONDecodeError as exc:
-                raise SchemaError(where, None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
-            if not isinstance(record, dict):
-                raise SchemaError(where, None, f"expected a JSON object, got {type(record).__name__}")
-            seen = True
-            yield where, record
+    for where, line in read_text_lines(path, what):
+        if not line.strip():
+            continue
+        try:
+            record = json.loads(line.rstrip("\r\n"))  # so a column past the end is on this line, not the next
+        except json.JSONDecodeError as exc:
+            raise SchemaError(where, None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+        if not isinstance(record, dict):
+            raise SchemaError(where, None, f"expected a JSON object, got {_json_type(record)}")
+        seen = True
+        yield where, record
     if not seen:
         raise SchemaError(str(path), None, "the file holds no records")
+
+
+def read_json(path: Path, what: str = "JSON file") -> Any:
+    """The JSON document in `path`; errors name the file, line and column (a BOM is accepted)."""
+    text = "".join(line for _, line in read_text_lines(path, what))
+    try:
+        return json.loads(text)
+    except json.JSONDecodeError as exc:
+        raise SchemaError(f"{path}:{exc.lineno}", None, f"invalid JSON ({exc.msg} at column {exc.colno})") from None
+
+
+def _json_type(value: Any) -> str:
+    """The JSON name of a parsed value's type (an array, not a `list`)."""
+    names = {list: "an array", str: "a string", bool: "a boolean", int: "a number", float: "a number",
+             type(None): "null"}
+    return names.get(type(value), type(value).__name__)
 
 
 def dumps_line(record: dict[str, Any]) -> str:

@@ -12,6 +12,10 @@ from gymnasium import spaces
 
 from proact_env.personas import PERSONA_FEATURES, Persona
 
+#: How counts become features in [0, 1]; `proact_env.policy.ObservationView` decodes with the same numbers.
+UNKNOWN_FACTS_CAP = 8
+QUESTIONS_PER_TURN = 2  # questions_asked is divided by QUESTIONS_PER_TURN * max_turns
+
 #: (name, meaning) of the base features, in order.
 BASE_FEATURES = (
     ("turn", "dialogue turn / max_turns"),
@@ -19,8 +23,8 @@ BASE_FEATURES = (
     ("task_uncertainty", "probability that executing at turn 0 fails"),
     ("remaining_uncertainty", "probability that executing now fails, given what is revealed"),
     ("info_revealed", "share of the hidden facts revealed so far (1 if none was hidden)"),
-    ("unknown_facts", "hidden facts still unknown / 8 (capped at 1)"),
-    ("questions_asked", "questions asked so far / (2 * max_turns) (capped at 1)"),
+    ("unknown_facts", f"hidden facts still unknown / {UNKNOWN_FACTS_CAP} (capped at 1)"),
+    ("questions_asked", f"questions asked so far / ({QUESTIONS_PER_TURN} * max_turns) (capped at 1)"),
     ("last_score", "R_task of the latest solution (0 before any)"),
     ("failed_attempts", "solutions the user turned down / max_turns"),
     ("rejections", "questions the user rejected / max_turns"),
@@ -69,8 +73,8 @@ def build_observation(
         task_uncertainty,
         remaining_uncertainty,
         1.0 - n_unknown / n_hidden if n_hidden else 1.0,
-        min(n_unknown, 8) / 8.0,
-        min(1.0, questions_asked / (2 * max_turns)),
+        min(n_unknown, UNKNOWN_FACTS_CAP) / UNKNOWN_FACTS_CAP,
+        min(1.0, questions_asked / (QUESTIONS_PER_TURN * max_turns)),
         last_score,
         min(1.0, failed_attempts / max_turns),
         min(1.0, rejections / max_turns),

@@ -10,7 +10,8 @@ from __future__ import annotations
 import json
 import os
 import random
-from dataclasses import asdict, dataclass
+from collections import abc
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
@@ -22,6 +23,12 @@ LEVELS = ("low", "medium", "high")
 #: Patience points a user starts with. A rejected question and a failed solution
 #: each cost one; at zero the user gives up and the episode ends.
 PATIENCE_BUDGET = {"low": 2, "medium": 3, "high": 5}
+
+#: How the persona's counts become observation features in [0, 1] (`Persona.features`); policies
+#: that read the observation decode them with the same numbers (`proact_env.policy.ObservationView`).
+PATIENCE_SCALE = max(PATIENCE_BUDGET.values())
+QUESTION_TOLERANCE_CAP = 8
+LONG_TURN_TOLERANCE_CAP = 200
 
 
 @dataclass(frozen=True, slots=True)
@@ -86,14 +93,15 @@ class Persona:
         return PATIENCE_BUDGET[self.patience]
 
     def to_dict(self) -> dict[str, Any]:
-        return asdict(self)
+        """Field by field (every field is a plain value): `asdict`'s deep copy costs more than a generation step."""
+        return {name: getattr(self, name) for name in self.__dataclass_fields__}
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any], *, where: str = "persona") -> "Persona":
         """Read a persona written by `to_dict`, or a preset given by name alone."""
         if isinstance(record, str):
             return get_preset(record)
-        if not isinstance(record, Mapping):
+        if not isinstance(record, abc.Mapping):
             raise SchemaError(where, None, f"expected a persona object or preset name, got {type(record).__name__}")
         if set(record) <= {"name", "description"} and "name" in record:
             return get_preset(record["name"])
@@ -124,10 +132,10 @@ class Persona:
     def features(self) -> tuple[float, ...]:
         """The persona as numbers in [0, 1], in the order of `PERSONA_FEATURES`."""
         return (
-            self.patience_budget / PATIENCE_BUDGET["high"],
-            LEVELS.index(self.expertise) / 2.0,
-            min(self.question_tolerance, 8) / 8.0,
-            min(self.long_turn_tolerance, 200) / 200.0,
+            self.patience_budget / PATIENCE_SCALE,
+            LEVELS.index(self.expertise) / (len(LEVELS) - 1),
+            min(self.question_tolerance, QUESTION_TOLERANCE_CAP) / QUESTION_TOLERANCE_CAP,
+            min(self.long_turn_tolerance, LONG_TURN_TOLERANCE_CAP) / LONG_TURN_TOLERANCE_CAP,
             self.p_answer,
             self.p_reject,
             self.p_silence,
@@ -138,10 +146,10 @@ class Persona:
 
 
 PERSONA_FEATURES = (
-    ("patience", "patience budget / 5"),
+    ("patience", f"patience budget / {PATIENCE_SCALE}"),
     ("expertise", "0 low, 0.5 medium, 1 high"),
-    ("question_tolerance", "questions tolerated / 8 (capped at 1)"),
-    ("long_turn_tolerance", "words tolerated per turn / 200 (capped at 1)"),
+    ("question_tolerance", f"questions tolerated / {QUESTION_TOLERANCE_CAP} (capped at 1)"),
+    ("long_turn_tolerance", f"words tolerated per turn / {LONG_TURN_TOLERANCE_CAP} (capped at 1)"),
     ("p_answer", "probability of answering a question within tolerance"),
     ("p_reject", "probability of rejecting a question within tolerance"),
     ("p_silence", "probability of not replying to a question"),

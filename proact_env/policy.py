@@ -12,8 +12,8 @@ from typing import Any, Mapping, Protocol, runtime_checkable
 
 import numpy as np
 
-from proact_env.observation import BASE_FEATURES
-from proact_env.personas import PATIENCE_BUDGET, PERSONA_FEATURES
+from proact_env.observation import BASE_FEATURES, QUESTIONS_PER_TURN
+from proact_env.personas import PATIENCE_BUDGET, PATIENCE_SCALE, PERSONA_FEATURES, QUESTION_TOLERANCE_CAP
 from proact_env.types import Action
 
 
@@ -34,7 +34,9 @@ class Policy(Protocol):
 class ObservationView:
     """Named access to the numeric observation (`view.remaining_uncertainty`, not `obs[3]`).
 
-    Persona features are `None` when the env does not observe the persona.
+    Persona features are `None` when the env does not observe the persona. Counts
+    are decoded with the scales that encoded them (`proact_env.observation` and
+    `proact_env.personas`), which are defined once, there.
     """
 
     _INDEX = {name: i for i, (name, _) in enumerate(BASE_FEATURES)}
@@ -69,7 +71,7 @@ class ObservationView:
 
     @property
     def questions_asked(self) -> int:
-        return round(self._get("questions_asked") * 2 * self.max_turns)
+        return round(self._get("questions_asked") * QUESTIONS_PER_TURN * self.max_turns)
 
     @property
     def last_score(self) -> float:
@@ -78,7 +80,7 @@ class ObservationView:
     @property
     def question_tolerance(self) -> int | None:
         value = self._persona("question_tolerance")
-        return None if value is None else round(value * 8)
+        return None if value is None else round(value * QUESTION_TOLERANCE_CAP)
 
     @property
     def patience(self) -> str | None:
@@ -86,5 +88,5 @@ class ObservationView:
         value = self._persona("patience")
         if value is None:
             return None
-        budget = round(value * PATIENCE_BUDGET["high"])
+        budget = round(value * PATIENCE_SCALE)
         return next(level for level, b in PATIENCE_BUDGET.items() if b == budget)

@@ -23,12 +23,18 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any, Iterable, Mapping
 
-from proact_env.errors import SchemaError
-from proact_env.io import atomic_write_text, dumps_line, read_jsonl
-from proact_env.personas import Persona
+from proact_env.io import atomic_write_text, dumps_line
+from proact_env.records import (
+    ChosenRejected,
+    FailedLine,
+    LookaheadStep,
+    PreferenceLine,
+    TrajectoryLine,
+    read_trajectories,
+)
 from proact_env.render import render_state
 from proact_env.reward import RewardConfig, interrupt_cost, interrupt_cost_from_counts
-from proact_env.types import Action, ReactionMeta, State
+from proact_env.types import Action
 
 COMPLETIONS = ("full", "label")
 
@@ -48,54 +54,38 @@ class ScoredTrajectory:
     """One trajectory line with its recomputed reward."""
 
     where: str
-    record: Mapping[str, Any]
+    line: TrajectoryLine
     task_score: float
     interrupt_cost: float
     reward: float
 
 
-_REQUIRED = {
-    "state": dict, "action": str, "assistant_msg": str, "persona": dict, "user_reaction": dict,
-    "decision_point": int, "state_id": str, "r_task_before": (int, float), "r_task_after": (int, float),
-}
+def validate_trajectory(record: Mapping[str, Any], where: str) -> TrajectoryLine:
+    """One trajectory line as read from a file, validated (errors name `where` and the field) and typed."""
+    return TrajectoryLine.from_dict(record, where=where)
 
 
-def validate_trajectory(record: Mapping[str, Any], where: str) -> None:
-    for name, kind in _REQUIRED.items():
-        if name not in record:
-            raise SchemaError(where, name, "missing required field (is this a file written by 'proact generate'?)")
-        if not isinstance(record[name], kind) or isinstance(record[name], bool):
-            expected = kind.__name__ if isinstance(kind, type) else "number"
-            raise SchemaError(where, name, f"expected {expected}, got {type(record[name]).__name__}")
-    try:
-        Action.parse(record["action"])
-    except ValueError as exc:
-        raise SchemaError(where, "action", str(exc)) from None
-    State.from_dict(record["state"], where=f"{where} (state)")
-    if "meta" not in record["user_reaction"]:
-        raise SchemaError(where, "user_reaction", "missing 'meta'")
-
-
-def score_trajectory(record: Mapping[str, Any], where: str, config: RewardConfig) -> ScoredTrajectory:
+def score_trajectory(line: TrajectoryLine | Mapping[str, Any], where: str, config: RewardConfig) -> ScoredTrajectory:
     """The trajectory's return: its own turn's task-score gain minus C_interrupt, or with lookahead
-    the mean return of its rollouts (each replays the action from the decision point to the end)."""
-    persona = Persona.from_dict(record["persona"], where=f"{where} (persona)")
-    meta = ReactionMeta.from_dict(record["user_reaction"]["meta"], where=f"{where} (user_reaction.meta)")
-    cost = interrupt_cost(record["assistant_msg"], meta, persona.long_turn_tolerance, config).total
-    rollouts = record.get("lookahead") or []
-    if rollouts:
-        reward = sum(_rollout_return(steps, config) for steps in rollouts) / len(rollouts)
+    the mean return of its rollouts (each replays the action from the decision point to the end).
+
+    `line` may be the dict form of a line (it is validated first)."""
+    if not isinstance(line, TrajectoryLine):
+        line = validate_trajectory(line, where)
+    meta = line.user_reaction.meta
+    cost = interrupt_cost(line.assistant_msg, meta, line.persona.long_turn_tolerance, config).total
+    if line.lookahead:
+        reward = sum(_rollout_return(steps, config) for steps in line.lookahead) / len(line.lookahead)
     else:
-        reward = record["r_task_after"] - record["r_task_before"] - cost
-    return ScoredTrajectory(where, record, float(record["r_task_after"]), cost, reward)
+        reward = line.r_task_after - line.r_task_before - cost
+    return ScoredTrajectory(where, line, float(line.r_task_after), cost, reward)
 
 
-def _rollout_return(steps: Iterable[Mapping[str, Any]], config: RewardConfig) -> float:
+def _rollout_return(steps: Iterable[LookaheadStep], config: RewardConfig) -> float:
     total = 0.0
     for step in steps:
-        cost = interrupt_cost_from_counts(step["n_questions"], step["reject_signal"], step["long_turn"],
-                                          step["off_topic"], config)
-        total += step["delta_r_task"] - cost.total
+        cost = interrupt_cost_from_counts(step.n_questions, step.reject_signal, step.long_turn, step.off_topic, config)
+        total += step.delta_r_task - cost.total
     return total
 
 
@@ -127,7 +117,7 @@ class PreferenceSummary:
 
 def build_preferences(
     trajectories: Path, config: RewardConfig, margin: float = 0.0, completions: str = "full"
-) -> tuple[list[dict[str, Any]], PreferenceSummary]:
+) -> tuple[list[PreferenceLine], PreferenceSummary]:
     """Score every trajectory and pair the best and worst of each decision point.
 
     `completions` sets TRL's chosen/rejected: ``full`` (label and message: the
@@ -139,12 +129,11 @@ def build_preferences(
         raise ValueError(f"completions must be one of {COMPLETIONS}, got {completions!r}")
     groups: dict[tuple[str, int], list[ScoredTrajectory]] = defaultdict(list)
     summary = PreferenceSummary()
-    for where, record in read_jsonl(trajectories):
-        if "failed" in record:  # a state whose LLM calls failed during generation
+    for where, line in read_trajectories(trajectories):
+        if isinstance(line, FailedLine):  # a state whose LLM calls failed during generation
             summary.failed += 1
             continue
-        validate_trajectory(record, where)
-        groups[(record["state_id"], record["decision_point"])].append(score_trajectory(record, where, config))
+        groups[(line.state_id, line.decision_point)].append(score_trajectory(line, where, config))
         summary.trajectories += 1
     summary.groups = len(groups)
     pairs = []
@@ -158,44 +147,46 @@ def build_preferences(
         if gap < margin or gap == 0.0:
             summary.dropped_ties += 1
             continue
-        if completions == "label" and chosen.record["action"] == rejected.record["action"]:
+        if completions == "label" and chosen.line.action == rejected.line.action:
             summary.same_action += 1
             continue
         pairs.append(_pair(state_id, decision_point, chosen, rejected, gap, completions))
         summary.pairs += 1
-        summary.chosen_actions[chosen.record["action"]] += 1
+        summary.chosen_actions[chosen.line.action.label] += 1
         summary.margins.append(gap)
     return pairs, summary
 
 
 def _pair(state_id: str, decision_point: int, chosen: ScoredTrajectory, rejected: ScoredTrajectory,
-          gap: float, completions: str) -> dict[str, Any]:
-    record = chosen.record
-    prompt = render_state(record["state"], record["persona"], record.get("transcript", ()))
-    return {
-        "state": record["state"],
-        "chosen_action": record["action"],
-        "rejected_action": rejected.record["action"],
-        "chosen_text": record["assistant_msg"],
-        "rejected_text": rejected.record["assistant_msg"],
-        "rewards": {"chosen": chosen.reward, "rejected": rejected.reward},
-        "task_scores": {"chosen": chosen.task_score, "rejected": rejected.task_score},
-        "interrupt_costs": {"chosen": chosen.interrupt_cost, "rejected": rejected.interrupt_cost},
-        "prompt": prompt,
-        "chosen": completion(record["action"], record["assistant_msg"]) if completions == "full"
-        else label_completion(record["action"]),
-        "rejected": completion(rejected.record["action"], rejected.record["assistant_msg"]) if completions == "full"
-        else label_completion(rejected.record["action"]),
-        "state_id": state_id,
-        "decision_point": decision_point,
-        "persona": record["persona"],
-        "margin": gap,
-    }
+          gap: float, completions: str) -> PreferenceLine:
+    best, worst = chosen.line, rejected.line
+    if completions == "full":
+        chosen_completion = completion(best.action, best.assistant_msg)
+        rejected_completion = completion(worst.action, worst.assistant_msg)
+    else:
+        chosen_completion, rejected_completion = label_completion(best.action), label_completion(worst.action)
+    return PreferenceLine(
+        state=best.state,
+        chosen_action=best.action,
+        rejected_action=worst.action,
+        chosen_text=best.assistant_msg,
+        rejected_text=worst.assistant_msg,
+        rewards=ChosenRejected(chosen.reward, rejected.reward),
+        task_scores=ChosenRejected(chosen.task_score, rejected.task_score),
+        interrupt_costs=ChosenRejected(chosen.interrupt_cost, rejected.interrupt_cost),
+        prompt=render_state(best.state, best.persona, best.transcript),
+        chosen=chosen_completion,
+        rejected=rejected_completion,
+        state_id=state_id,
+        decision_point=decision_point,
+        persona=best.persona,
+        margin=gap,
+    )
 
 
-def write_preferences(path: Path, pairs: list[dict[str, Any]], config: RewardConfig, margin: float,
+def write_preferences(path: Path, pairs: list[PreferenceLine], config: RewardConfig, margin: float,
                       completions: str = "full") -> None:
     """Write the pairs atomically, and the settings used beside them (`PATH.meta.json`)."""
-    atomic_write_text(path, "".join(dumps_line(p) for p in pairs))
+    atomic_write_text(path, "".join(dumps_line(p.to_dict()) for p in pairs))
     meta = {"reward": config.to_dict(), "margin": margin, "completions": completions, "pairs": len(pairs)}
     atomic_write_text(path.with_name(path.name + ".meta.json"), json.dumps(meta, indent=2) + "\n")

@@ -20,6 +20,7 @@ import gymnasium as gym
 from proact_env.domains.scripted import ScriptedBackbone
 from proact_env.domains.synthetic.tasks import SyntheticSpec, SyntheticTaskSource
 from proact_env.domains.synthetic.writer import ScriptedSyntheticBackbone
+from proact_env.env import DEFAULT_MAX_TURNS
 from proact_env.personas import Persona
 from proact_env.reward import RewardConfig, interrupt_cost_from_counts
 from proact_env.simulator import RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
@@ -205,7 +206,7 @@ class SyntheticSolver:
     def __init__(
         self,
         *,
-        max_turns: int = 6,
+        max_turns: int = DEFAULT_MAX_TURNS,
         reward: RewardConfig | None = None,
         simulator: SimulatorConfig | None = None,
         backbone: ScriptedSyntheticBackbone | None = None,

@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import math
 import random
+from collections import abc
 from dataclasses import dataclass, field
 from enum import IntEnum
 from typing import TYPE_CHECKING, Any, Mapping, NamedTuple, Protocol, Sequence, runtime_checkable
@@ -96,7 +97,7 @@ class State:
         can go straight to the bad line. `id` and `domain` may be absent (the seed
         marks them optional): the id then comes from `where`, the domain is coding.
         """
-        if not isinstance(record, Mapping):
+        if not isinstance(record, abc.Mapping):
             raise SchemaError(where, None, f"expected a JSON object, got {type(record).__name__}")
         query = _require(record, "query", str, where)
         if not query.strip():
@@ -151,6 +152,8 @@ class ReactionMeta:
 
     @classmethod
     def from_dict(cls, record: Mapping[str, Any], *, where: str = "meta") -> "ReactionMeta":
+        if not isinstance(record, abc.Mapping):
+            raise SchemaError(where, None, f"expected a JSON object, got {type(record).__name__}")
         values = {}
         for name in ("answered_clarification", "reject_signal", "silence", "off_topic_flag"):
             value = record.get(name, False)
@@ -211,6 +214,25 @@ class Turn:
             record["action"] = self.action.label
         return record
 
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], *, where: str = "turn") -> "Turn":
+        """Read a turn written by `to_dict` (trajectory files keep the transcript)."""
+        if not isinstance(record, abc.Mapping):
+            raise SchemaError(where, None, f"expected a turn object, got {type(record).__name__}")
+        role = _require(record, "role", str, where)
+        if role not in ("user", "assistant"):
+            raise SchemaError(where, "role", f"expected 'user' or 'assistant', got {role!r}")
+        text = record.get("text", "")
+        if not isinstance(text, str):
+            raise SchemaError(where, "text", f"expected str, got {type(text).__name__}")
+        action = record.get("action")
+        if action is not None:
+            try:
+                action = Action.parse(action)
+            except ValueError as exc:
+                raise SchemaError(where, "action", str(exc)) from None
+        return cls(role, text, action)
+
 
 class HiddenFact(NamedTuple):
     """A piece of information the user holds but did not say.
@@ -239,6 +261,23 @@ class TaskScore:
 
     def to_dict(self) -> dict[str, Any]:
         return {"score": self.score, "passed": self.passed, "total": self.total, "details": dict(self.details)}
+
+    @classmethod
+    def from_dict(cls, record: Mapping[str, Any], *, where: str = "task_score") -> "TaskScore":
+        """Read a score written by `to_dict`: `score` in [0, 1], `0 <= passed <= total`."""
+        if not isinstance(record, abc.Mapping):
+            raise SchemaError(where, None, f"expected a task score object, got {type(record).__name__}")
+        score = record.get("score")
+        if isinstance(score, bool) or not isinstance(score, (int, float)) or not 0.0 <= score <= 1.0:
+            raise SchemaError(where, "score", f"expected a number in [0, 1], got {score!r}")
+        passed = _require(record, "passed", int, where)
+        total = _require(record, "total", int, where)
+        if not 0 <= passed <= total:
+            raise SchemaError(where, "passed", f"expected 0 <= passed <= total ({total}), got {passed}")
+        details = record.get("details", {})
+        if not isinstance(details, abc.Mapping):
+            raise SchemaError(where, "details", f"expected an object, got {type(details).__name__}")
+        return cls(float(score), passed, total, dict(details))
 
 
 @runtime_checkable

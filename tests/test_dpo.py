@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import os
 
 import pytest
 
@@ -25,9 +26,14 @@ def trained(tmp_path_factory):
     (root / "train.jsonl").write_text("\n".join(pairs[:-100]) + "\n")
     (root / "heldout.jsonl").write_text("\n".join(pairs[-100:]) + "\n")
     out = root / "run"
-    assert main(["train-dpo", "--data", str(root / "train.jsonl"), "--model", str(model), "--output", str(out),
-                 "--epochs", "3", "--lr", "2e-3", "--beta", "0.1", "--batch_size", "8", "--max_length", "384",
-                 "--val_split", "0.1", "--lora_r", "16", "--lora_alpha", "32"]) == 0
+    here = os.getcwd()
+    os.chdir(root)  # the base model given as a relative path, as users do: the run must record where it is
+    try:
+        assert main(["train-dpo", "--data", "train.jsonl", "--model", "tiny", "--output", str(out),
+                     "--epochs", "3", "--lr", "2e-3", "--beta", "0.1", "--batch_size", "8", "--max_length", "384",
+                     "--val_split", "0.1", "--lora_r", "16", "--lora_alpha", "32"]) == 0
+    finally:
+        os.chdir(here)
     return root, model, out
 
 
@@ -47,11 +53,13 @@ def test_training_writes_every_artefact_and_the_loss_goes_down(trained):
 
 
 @pytest.mark.slow
-def test_held_out_preferences_beat_the_untrained_base_and_chance(trained, capsys):
+def test_held_out_preferences_beat_the_untrained_base_and_chance(trained, capsys, tmp_path, monkeypatch):
     root, _, out = trained
     report_path = root / "eval_results.json"
+    monkeypatch.chdir(tmp_path)  # another folder than training's: the recorded base model is found all the same
     assert main(["evaluate", "--model_dir", str(out), "--prefs_path", str(root / "heldout.jsonl"),
                  "--output", str(report_path)]) == 0
+    assert "scoring pairs: 100%" in capsys.readouterr().err  # the progress bar, at its end
     report = json.loads(report_path.read_text())
     trained_m, base_m = report["trained"], report["base"]
     assert base_m["implicit_reward_accuracy"] == 0.5  # the base is its own reference: chance

@@ -15,6 +15,7 @@ from proact_env.domains.coding.states import write_states
 from proact_env.domains.coding.tasks import CodingProblem
 from proact_env.io import UnitWriter, atomic_write_text
 from proact_env.preferences import write_preferences
+from proact_env.records import PreferenceLine
 from proact_env.reward.interrupt import RewardConfig
 
 _UMASK_LOCK = threading.Lock()
@@ -66,7 +67,7 @@ def test_unit_writer(tmp_path, umask):
 
 def test_write_preferences_and_meta(tmp_path, umask):
     path = tmp_path / "prefs.jsonl"
-    write_preferences(path, [{"prompt": "p", "chosen": "c", "rejected": "r"}], RewardConfig(), 0.1)
+    write_preferences(path, [PreferenceLine(prompt="p", chosen="c", rejected="r")], RewardConfig(), 0.1)
     assert mode(path) == umask
     assert mode(path.with_name(path.name + ".meta.json")) == umask
     no_temp_left(tmp_path)

@@ -15,6 +15,7 @@ import pytest
 from proact_env.cli import main
 from proact_env.env import ProactEnv
 from proact_env.preferences import build_preferences
+from proact_env.records import TrajectoryLine
 from proact_env.reward import RewardConfig
 from proact_env.rollout.generate import GenerationConfig, run_generation
 
@@ -129,11 +130,12 @@ def test_rewards_recomputed_offline_equal_the_env_rewards_and_follow_new_weights
     run_generation(GenerationConfig(out=out, n_states=40, seed=2))
     from proact_env.preferences import score_trajectory
 
-    lines = _lines(out)
+    lines = [TrajectoryLine.from_dict(line) for line in _lines(out)]
+    assert score_trajectory(_lines(out)[0], "x", RewardConfig()) == score_trajectory(lines[0], "x", RewardConfig())
     recomputed = [score_trajectory(line, "x", RewardConfig()).reward for line in lines]
     assert recomputed == pytest.approx(seen)
     free = [score_trajectory(line, "x", RewardConfig(alpha=0.0)).reward for line in lines]
-    assert free == pytest.approx([line["r_task_after"] - line["r_task_before"] for line in lines])
+    assert free == pytest.approx([line.r_task_after - line.r_task_before for line in lines])
     pricey = [score_trajectory(line, "x", RewardConfig(w_questions=1.0)).reward for line in lines]
     assert any(p < r for p, r in zip(pricey, recomputed))
 
@@ -220,7 +222,7 @@ def test_dataset_mode_plays_plain_seed_states_with_their_uncertainty(tmp_path):
 
 def test_malformed_trajectories_name_file_line_and_field(tmp_path, capsys):
     bad = tmp_path / "t.jsonl"
-    bad.write_text('{"state": {"query": "q", "dialogue_turn": 0, "prev_reject": 0}, "action": "Ask"}\n')
+    bad.write_text('{"state": {"query": "q", "dialogue_turn": 0, "prev_reject": 0}, "action": "Execute"}\n')
     assert main(["rewards", "--trajectories", str(bad), "--out", str(tmp_path / "p.jsonl")]) == 2
     err = capsys.readouterr().err
     assert f"{bad}:1: field 'assistant_msg'" in err and not (tmp_path / "p.jsonl").exists()
@@ -249,16 +251,36 @@ def test_states_whose_llm_calls_fail_are_recorded_and_skipped(tmp_path, monkeypa
     from proact_env.llm.stub_server import StubOpenAIServer
 
     monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
-    with StubOpenAIServer(faults=["500"] * 40) as server:
+    with StubOpenAIServer(faults=["500"] * 2) as server:  # the first state's request fails both attempts
         out = tmp_path / "t.jsonl"
         assert main(["generate", "--n_states", "3", "--llm_model", "stub-model", "--base_url", server.base_url,
                      "--cache_dir", str(tmp_path / "cache"), "--max_retries", "1", "--concurrency", "1",
                      "--out", str(out), "--no-progress"]) == 0
-    assert "failed" in capsys.readouterr().out
-    assert any("failed" in line for line in _lines(out))
+    assert "1 state(s) failed" in capsys.readouterr().out
+    assert sum("failed" in line for line in _lines(out)) == 1
     pairs = tmp_path / "p.jsonl"
     assert main(["rewards", "--trajectories", str(out), "--out", str(pairs)]) == 0
-    assert "failed states skipped" in capsys.readouterr().out
+    assert "1 failed states skipped" in capsys.readouterr().out
+
+
+def test_a_run_in_which_every_state_failed_exits_non_zero_and_writes_no_pairs(tmp_path, monkeypatch, capsys):
+    """A wrong key or a dead server fails every state: neither step may look like it worked."""
+    from proact_env.llm.stub_server import StubOpenAIServer
+
+    monkeypatch.setenv("OPENAI_API_KEY", "sk-test-not-a-real-key")
+    with StubOpenAIServer(faults=["500"] * 40) as server:
+        out = tmp_path / "t.jsonl"
+        assert main(["generate", "--n_states", "3", "--llm_model", "stub-model", "--base_url", server.base_url,
+                     "--cache_dir", str(tmp_path / "cache"), "--max_retries", "1", "--concurrency", "1",
+                     "--out", str(out), "--no-progress"]) == 1
+    err = capsys.readouterr().err.strip().splitlines()[-1]
+    assert err.startswith("proact generate: error: every one of the 3 states failed (first: 000000-")
+    assert all("failed" in line for line in _lines(out))  # recorded all the same, for the record
+    pairs = tmp_path / "p.jsonl"
+    assert main(["rewards", "--trajectories", str(out), "--out", str(pairs)]) == 1
+    assert capsys.readouterr().err == (f"proact rewards: error: {out}: every one of its 3 states failed during "
+                                       "'proact generate' (its 'failed' lines say why): there is nothing to pair\n")
+    assert not pairs.exists()
 
 
 def test_planning_in_both_modes(tmp_path):
@@ -292,7 +314,8 @@ def test_lookahead_returns_estimate_the_exact_q_values(tmp_path):
         env.reset(seed=unit.seed, options={"task": unit.task})
         q = dict(zip(("Clarify", "Execute"), solver.model_for(env).q_values(decision_state(env))))
         for line in lines[:2]:  # mainline and the other action
-            errors.append(score_trajectory(line, "x", RewardConfig()).reward - q[line["action"]])
+            errors.append(score_trajectory(TrajectoryLine.from_dict(line), "x", RewardConfig()).reward
+                          - q[line["action"]])
     bias = sum(errors) / len(errors)
     spread = (sum(e * e for e in errors) / len(errors)) ** 0.5
     assert abs(bias) < 3 * spread / len(errors) ** 0.5 + 0.005

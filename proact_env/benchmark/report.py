@@ -13,7 +13,7 @@ from typing import Any
 from proact_env.benchmark.plots import plot_calibration, plot_pareto, plot_reliability
 from proact_env.benchmark.runner import BenchmarkResults
 from proact_env.errors import MissingExtraError
-from proact_env.io import atomic_write_text
+from proact_env.io import atomic_write_text, read_json
 
 logger = logging.getLogger(__name__)
 
@@ -67,11 +67,15 @@ def write_plots(summary: dict[str, Any], out_dir: Path) -> dict[str, Path]:
     }
 
 
-def read_summary(out_dir: Path) -> dict[str, Any]:
+def read_summary(out_dir: Path) -> Any:
+    """The results.json of a benchmark folder; bad JSON names its line (`proact_env.io.read_json`)."""
     path = out_dir / "results.json"
-    if not path.is_file():
-        raise FileNotFoundError(f"{path} not found: run 'proact benchmark --out {out_dir}' first")
-    return json.loads(path.read_text())
+    if out_dir.is_file():
+        raise NotADirectoryError(f"{out_dir}: is a file; give the benchmark's output folder (the one holding "
+                                 "results.json)")
+    if not path.exists():
+        raise FileNotFoundError(f"{path}: no such file; run 'proact benchmark --out {out_dir}' first")
+    return read_json(path, "results.json written by 'proact benchmark'")
 
 
 def _cell(value: Any) -> Any:

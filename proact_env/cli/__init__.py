@@ -2,7 +2,13 @@
 
 Each sub-command lives in its own module with `add_parser(subparsers)` and
 `run(args)`. Modules import their heavy dependencies inside `run`, so
-`proact --help` stays fast and works with the core install alone.
+`proact --help` stays fast and works with the core install alone. The flag
+conventions (snake_case and kebab-case spellings, ``--out``/``--output``, defaults
+in the help) come from `proact_env.cli.conventions`, for every sub-command at once.
+
+Errors a user can fix (bad input, a missing file or extra, an unreachable
+server) end the command with one line, ``proact COMMAND: error: ...``, and exit
+status 2; a run in which every item failed (`RunFailedError`) exits with 1.
 """
 
 from __future__ import annotations
@@ -13,7 +19,8 @@ import sys
 from typing import Sequence
 
 from proact_env import __version__
-from proact_env.errors import MissingExtraError, SchemaError
+from proact_env.cli.conventions import EPILOG, ArgumentParser
+from proact_env.errors import MissingExtraError, RunFailedError, SchemaError
 from proact_env.grading.sandbox import SandboxUnavailable
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import LLMSetupError
@@ -35,13 +42,15 @@ COMMANDS: dict[str, str] = {
     "play": "proact_env.cli.play",
     "ui": "proact_env.cli.ui",
     "fit-personas": "proact_env.cli.fit_personas",
+    "check-source": "proact_env.cli.check_source",
 }
 
 
 def build_parser() -> argparse.ArgumentParser:
-    parser = argparse.ArgumentParser(
+    parser = ArgumentParser(
         prog="proact",
         description="Proactivity calibration: generate data, compute rewards, train and benchmark Clarify/Execute policies.",
+        epilog=f"{EPILOG} 'proact COMMAND --help' lists a command's flags and their defaults.",
     )
     parser.add_argument("--version", action="version", version=f"proact {__version__}")
     sub = parser.add_subparsers(dest="command", metavar="COMMAND", required=True)
@@ -55,12 +64,20 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = parser.parse_args(argv)
     try:
         return int(args.func(args) or 0)
-    except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError,
-            LLMSetupError, CacheMissError, SandboxUnavailable) as exc:
-        print(f"proact {args.command}: error: {exc}", file=sys.stderr)
+    except RunFailedError as exc:
+        print(f"proact {args.command}: error: {_one_line(exc)}", file=sys.stderr)
+        return 1
+    except (SchemaError, MissingExtraError, OSError, ValueError, LLMSetupError, CacheMissError,
+            SandboxUnavailable) as exc:  # OSError: a missing file, a directory, no permission, a full disk
+        print(f"proact {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
         print(f"proact {args.command}: interrupted", file=sys.stderr)
         return 130
 
 
+def _one_line(exc: BaseException) -> str:
+    """The message on one line (an OSError from the system says which file; one from a library may span lines)."""
+    if isinstance(exc, OSError) and exc.filename is not None and exc.strerror:
+        return f"{exc.filename}: {exc.strerror}"
+    return " ".join(str(exc).split("\n")).strip() or type(exc).__name__

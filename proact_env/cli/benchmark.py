@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import argparse
-import json
 import time
 from pathlib import Path
 
@@ -51,15 +50,12 @@ def run(args: argparse.Namespace) -> int:
         format_table,
         run_benchmark,
     )
+    from proact_env.cli.env_args import make_checked_env, parse_env_kwargs
     from proact_env.cli.llm_args import print_llm_summary
     from proact_env.distributed.executor import open_executor
 
-    try:
-        env_kwargs = json.loads(args.env_kwargs)
-    except json.JSONDecodeError as exc:
-        raise ValueError(f"--env-kwargs is not valid JSON: {exc}") from None
-    if not isinstance(env_kwargs, dict):
-        raise ValueError("--env-kwargs must be a JSON object")
+    env_kwargs = parse_env_kwargs(args.env_kwargs)
+    make_checked_env(args.env, env_kwargs).close()  # a wrong id or argument fails here, in one line
     specs = split_policy_list(args.policies)
     groups = {spec: tuple(expand_runs(spec)) for spec in specs if len(expand_runs(spec)) > 1}
     policies = tuple(run for spec in specs for run in expand_runs(spec))

@@ -12,6 +12,8 @@ import argparse
 import csv
 from pathlib import Path
 
+from proact_env.io import read_text_lines
+
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
     p = sub.add_parser(
@@ -35,14 +37,14 @@ def read_episodes(folder: Path, metric: str) -> dict[str, list[tuple[int, int, f
     if not path.is_file():
         raise FileNotFoundError(f"{path} not found: give a folder written by 'proact benchmark --out'")
     by_policy: dict[str, list[tuple[int, int, float]]] = {}
-    with path.open(newline="", encoding="utf-8") as handle:
-        for line, row in enumerate(csv.DictReader(handle), start=2):
-            try:
-                value = {"True": 1.0, "False": 0.0}.get(row[metric], None)
-                value = float(row[metric]) if value is None else value
-                by_policy.setdefault(row["policy"], []).append((int(row["episode"]), int(row["seed"]), value))
-            except (KeyError, ValueError, TypeError) as exc:
-                raise ValueError(f"{path}:{line}: bad or missing field ({exc})") from None
+    lines = (text for _, text in read_text_lines(path))  # a BOM is accepted; bytes that are not UTF-8 name their line
+    for line, row in enumerate(csv.DictReader(lines), start=2):
+        try:
+            value = {"True": 1.0, "False": 0.0}.get(row[metric], None)
+            value = float(row[metric]) if value is None else value
+            by_policy.setdefault(row["policy"], []).append((int(row["episode"]), int(row["seed"]), value))
+        except (KeyError, ValueError, TypeError) as exc:
+            raise ValueError(f"{path}:{line}: bad or missing field ({exc})") from None
     return {spec: sorted(rows) for spec, rows in by_policy.items()}
 
 

@@ -22,9 +22,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Convert MBPP (mbpp.jsonl, sanitized-mbpp.json, or the Hugging Face hub) to a coding states "
                     "file: seed-format states plus the hidden fields the coding env needs.",
     )
-    parser.add_argument("--input", default=None,
-                        help="mbpp.jsonl or sanitized-mbpp.json; without it, MBPP is downloaded from the hub "
-                             "(needs network and the 'datasets' package)")
+    parser.add_argument("--input", "--dataset_path", "--dataset", default=None,
+                        help="mbpp.jsonl or sanitized-mbpp.json (default: none, MBPP is downloaded from the hub, "
+                             "which needs network and the 'datasets' package)")
     parser.add_argument("--hub-config", choices=("full", "sanitized"), default="full",
                         help="which MBPP to download when --input is not given (default: full)")
     parser.add_argument("--split", choices=tuple(MBPP_SPLITS), default="all",

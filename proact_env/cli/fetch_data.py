@@ -33,10 +33,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                     "local folder with --source. Exact copies are checked against known sha256s.",
     )
     parser.add_argument("name", choices=tuple(GROUPS), help="which data set to get ('all' for every one)")
-    parser.add_argument("--dest", default=None,
+    parser.add_argument("--dest", "--out", default=None,
                         help=f"data folder to write to (default: ${ENV_VAR} if set, else {cache_dir()})")
     parser.add_argument("--source", default=None,
-                        help="copy from this local folder (laid out like ../shared/data) instead of downloading")
+                        help="copy from this local folder (laid out like ../shared/data) instead of downloading "
+                             "(default: download)")
     parser.set_defaults(func=run)
 
 

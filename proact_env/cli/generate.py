@@ -8,6 +8,8 @@ from pathlib import Path
 
 from proact_env.cli.backend_args import add_backend_arguments, executor_config_from_args
 from proact_env.cli.llm_args import add_llm_arguments, llm_config_from_args, print_llm_summary
+from proact_env.env import DEFAULT_MAX_TURNS
+from proact_env.errors import RunFailedError
 from proact_env.types import Action
 
 
@@ -19,28 +21,33 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         "a branch with the other action and a branch that resamples the mainline action. Output lines are "
         "written in order, unit by unit; --resume continues an interrupted run exactly.",
     )
-    p.add_argument("--mode", choices=["synthetic", "dataset"], default="synthetic")
+    p.add_argument("--mode", choices=["synthetic", "dataset"], default="synthetic",
+                   help="synthetic: states generated here; dataset: states read from --dataset_path")
     p.add_argument("--domain", choices=["coding", "planning"], default="coding",
                    help="task flavour in synthetic mode (dataset states carry their own domain)")
     p.add_argument("--generator", choices=["slots", "planning"], default="slots",
                    help="synthetic tasks: 'slots' (exactly solvable, default) or 'planning' (hidden-constraint plans)")
     p.add_argument("--n_states", type=int, default=None,
                    help="states to expand (synthetic default 50; dataset default: the whole file)")
-    p.add_argument("--dataset_path", type=Path, help="states JSONL in the seed schema (dataset mode)")
+    p.add_argument("--dataset_path", "--dataset", "--input", type=Path,
+                   help="states JSONL in the seed schema (dataset mode; no default)")
     p.add_argument("--out", type=Path, required=True, help="trajectories JSONL to write")
     p.add_argument("--mainline_action", type=Action.parse, choices=list(Action), metavar="{Clarify,Execute}",
                    help="force the mainline action (default: the persona rule)")
     p.add_argument("--mainline", metavar="POLICY",
                    help="a benchmark policy spec that picks the mainline action instead of the persona rule, "
-                        "e.g. 'random' so a multi-turn run reaches the later turns of both actions")
+                        "e.g. 'random' so a multi-turn run reaches the later turns of both actions "
+                        "(default: the persona rule)")
     p.add_argument("--multi_turn", action="store_true", help="play whole conversations, one line per turn")
-    p.add_argument("--max_turns", type=int, default=5, help="assistant turns per conversation (default: 5)")
+    p.add_argument("--max_turns", type=int, default=DEFAULT_MAX_TURNS,
+                   help="assistant turns per conversation (the env's max_turns)")
     p.add_argument("--lookahead", type=int, default=0, metavar="K",
-                   help="roll each branch on to the end K times (continuation: execute next)")
+                   help="roll each branch on to the end K times with the --continuation policy (0: one-step "
+                        "comparison)")
     p.add_argument("--continuation", default="execute",
                    help="lookahead continuation: 'execute' (execute next, default) or any benchmark policy spec, "
                         "e.g. 'optimal' or 'threshold:tau=0.4'")
-    p.add_argument("--seed", type=int, default=0)
+    p.add_argument("--seed", type=int, default=0, help="random seed of the run: same seed, same file")
     p.add_argument("--persona", default="presets", help="presets (default), sampled, or a preset name")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
@@ -91,6 +98,9 @@ def run(args: argparse.Namespace) -> int:
             print(f"  {failure}")
     if args.backend == "local":  # on Ray the workers' backbones did the work and keep their own tallies
         print_llm_summary(backbone.instance if backbone else None)
+    if summary.units_written and len(summary.failed) == summary.units_written:
+        raise RunFailedError(f"every one of the {summary.units_written} states failed (first: {summary.failed[0]}); "
+                             "check the LLM setup with 'proact check-llm', then rerun with --overwrite")
     return 0
 
 

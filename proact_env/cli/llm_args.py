@@ -23,11 +23,14 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the LLM backbone flags to `parser` (defaults are `LLMConfig`'s)."""
     group = parser.add_argument_group("LLM backbone (default: the offline scripted backbone)")
     group.add_argument("--llm_model", default=None,
-                       help="model name (e.g. gpt-4o-mini) or local model path; giving one selects the openai provider")
+                       help="model name (e.g. gpt-4o-mini) or local model path; giving one selects the openai provider "
+                            "(default: none, the offline scripted backbone)")
     group.add_argument("--llm_provider", choices=PROVIDERS, default=None,
-                       help="scripted (offline), openai (OpenAI API or any compatible server) or transformers (local model)")
+                       help="scripted (offline), openai (OpenAI API or any compatible server) or transformers (local model) "
+                            "(default: openai with --llm_model, else scripted)")
     group.add_argument("--base_url", default=None,
-                       help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, llama.cpp, transformers serve)")
+                       help="OpenAI-compatible server, e.g. http://127.0.0.1:8000/v1 (vLLM, Ollama, llama.cpp, transformers serve) "
+                            "(default: the OpenAI API)")
     group.add_argument("--api_key_env", default=_DEFAULTS["api_key_env"],
                        help="NAME of the environment variable holding the API key (default: %(default)s); never pass the key itself")
     group.add_argument("--temperature", type=float, default=_DEFAULTS["temperature"], help="sampling temperature (default: %(default)s)")

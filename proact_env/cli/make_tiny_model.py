@@ -17,11 +17,13 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     parser.add_argument("--out", required=True, help="folder to write the model and tokenizer to")
     parser.add_argument("--seed", type=int, default=0, help="seed of the random weights (default: %(default)s)")
     defaults = TinyModelConfig()
-    parser.add_argument("--hidden_size", type=int, default=defaults.hidden_size)
-    parser.add_argument("--num_layers", type=int, default=defaults.num_layers)
-    parser.add_argument("--vocab_size", type=int, default=defaults.vocab_size)
+    parser.add_argument("--hidden_size", type=int, default=defaults.hidden_size,
+                        help="width of the model (the MLP is twice as wide)")
+    parser.add_argument("--num_layers", type=int, default=defaults.num_layers, help="transformer layers")
+    parser.add_argument("--vocab_size", type=int, default=defaults.vocab_size,
+                        help="size of the locally trained BPE vocabulary")
     parser.add_argument("--init_range", type=float, default=defaults.initializer_range,
-                        help="std of the random weights: 0.5 (default) for serving tests, 0.02 for a model to train")
+                        help="std of the random weights: 0.5 for serving tests, 0.02 for a model to train")
     parser.set_defaults(func=run)
 
 

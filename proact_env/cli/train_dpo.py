@@ -12,27 +12,34 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     d = DPOTrainingConfig.__dataclass_fields__
     p = sub.add_parser("train-dpo", help="train a LoRA adapter with TRL's DPOTrainer on preference pairs",
                        description="Saves the adapter, tokenizer, training_config.json, training_log.json and loss.png.")
-    p.add_argument("--data", type=Path, required=True, help="preference JSONL from 'proact rewards'")
-    p.add_argument("--model", required=True, help="base model: hub id (e.g. meta-llama/Llama-3.1-8B-Instruct) or local path")
-    p.add_argument("--output", type=Path, required=True, help="output folder")
-    p.add_argument("--epochs", type=float, default=d["epochs"].default)
-    p.add_argument("--lr", type=float, default=d["lr"].default)
-    p.add_argument("--beta", type=float, default=d["beta"].default)
-    p.add_argument("--lora_r", type=int, default=d["lora_r"].default)
-    p.add_argument("--lora_alpha", type=int, default=d["lora_alpha"].default)
-    p.add_argument("--lora_dropout", type=float, default=d["lora_dropout"].default)
+    p.add_argument("--data", "--prefs_path", "--input", type=Path, required=True,
+                   help="preference JSONL from 'proact rewards' (TRL's prompt/chosen/rejected columns)")
+    p.add_argument("--model", required=True,
+                   help="base model: hub id (e.g. meta-llama/Llama-3.1-8B-Instruct) or local path")
+    p.add_argument("--output", type=Path, required=True,
+                   help="folder for the adapter, tokenizer, training_config.json, training_log.json, loss.png")
+    p.add_argument("--epochs", type=float, default=d["epochs"].default, help="passes over the training pairs")
+    p.add_argument("--lr", type=float, default=d["lr"].default, help="learning rate")
+    p.add_argument("--beta", type=float, default=d["beta"].default,
+                   help="DPO temperature: how far the policy may move from the reference")
+    p.add_argument("--lora_r", type=int, default=d["lora_r"].default, help="LoRA rank")
+    p.add_argument("--lora_alpha", type=int, default=d["lora_alpha"].default, help="LoRA scale")
+    p.add_argument("--lora_dropout", type=float, default=d["lora_dropout"].default, help="LoRA dropout")
     p.add_argument("--target_modules", default=d["target_modules"].default,
-                   help="'all-linear' (default) or comma-separated module names, e.g. q_proj,v_proj")
-    p.add_argument("--batch_size", type=int, default=d["batch_size"].default)
-    p.add_argument("--grad_accum", type=int, default=d["grad_accum"].default)
-    p.add_argument("--max_length", type=int, default=d["max_length"].default)
-    p.add_argument("--val_split", type=float, default=d["val_split"].default)
-    p.add_argument("--seed", type=int, default=d["seed"].default)
+                   help="modules that get adapters: 'all-linear' or comma-separated names, e.g. q_proj,v_proj")
+    p.add_argument("--batch_size", type=int, default=d["batch_size"].default, help="pairs per device step")
+    p.add_argument("--grad_accum", type=int, default=d["grad_accum"].default, help="steps accumulated per update")
+    p.add_argument("--max_length", type=int, default=d["max_length"].default,
+                   help="longest prompt + completion in tokens (TRL drops pairs whose prompt alone reaches it)")
+    p.add_argument("--val_split", type=float, default=d["val_split"].default,
+                   help="share of pairs held out for validation (0 disables it)")
+    p.add_argument("--seed", type=int, default=d["seed"].default,
+                   help="seeds the split, the adapter initialisation and the data order")
     p.add_argument("--bf16", action="store_true", help="bfloat16 training (GPU only)")
     p.add_argument("--load_in_4bit", action="store_true", help="4-bit base (needs bitsandbytes and a GPU)")
     p.add_argument("--precompute_ref_log_probs", action=argparse.BooleanOptionalAction,
                    default=d["precompute_ref_log_probs"].default,
-                   help="score the reference once before training, not at every step (default: on)")
+                   help="score the reference once before training, not at every step")
     p.set_defaults(func=run)
 
 

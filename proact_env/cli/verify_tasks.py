@@ -22,7 +22,7 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
         description="Grade every reference solution of a coding dataset (a states file, mbpp.jsonl, "
                     "sanitized-mbpp.json, HumanEval.jsonl.gz or HumanEvalComm.jsonl) in the sandbox.",
     )
-    parser.add_argument("--dataset", required=True, help="the dataset or states file")
+    parser.add_argument("--dataset", "--dataset_path", "--input", required=True, help="the dataset or states file")
     parser.add_argument("--split", choices=tuple(MBPP_SPLITS), default="all", help="MBPP files: which split (default: all)")
     parser.add_argument("--variants", nargs="+", choices=HUMANEVALCOMM_VARIANTS, default=list(HUMANEVALCOMM_VARIANTS),
                         help="HumanEvalComm: which modified prompts (default: all)")

@@ -7,6 +7,7 @@ It never calls an LLM, so trajectories can be re-scored offline with new weights
 from __future__ import annotations
 
 from dataclasses import asdict, dataclass, fields
+from typing import ClassVar
 
 from proact_env.text import message_stats
 from proact_env.types import ReactionMeta
@@ -15,6 +16,10 @@ from proact_env.types import ReactionMeta
 @dataclass(frozen=True, slots=True)
 class RewardConfig:
     """Weights of the reward `R_task - C_interrupt` (the seed's alpha, w1..w4).
+
+    The seed's names are accepted wherever a dict configures the reward
+    (``gymnasium.make(..., reward={"w1": 0.1})``, ``--env-kwargs``) and as
+    ``proact rewards --w1 .. --w4``; each maps to the field named below.
 
     Attributes:
         alpha: overall scale of the interruption cost. Default ``1.0``.
@@ -35,6 +40,10 @@ class RewardConfig:
     w_off_topic: float = 0.05
     success_threshold: float = 1.0
 
+    #: the seed's weight names -> the fields
+    FIELD_ALIASES: ClassVar[dict[str, str]] = {"w1": "w_questions", "w2": "w_reject", "w3": "w_long_turn",
+                                               "w4": "w_off_topic"}
+
     def __post_init__(self) -> None:
         for f in fields(self):
             value = getattr(self, f.name)
@@ -47,8 +56,8 @@ class RewardConfig:
     def from_weights(cls, alpha: float = 1.0, w1: float | None = None, w2: float | None = None,
                      w3: float | None = None, w4: float | None = None) -> "RewardConfig":
         """Build from the seed's names (`--alpha --w1 --w2 --w3 --w4`); None keeps the default."""
-        given = {"w_questions": w1, "w_reject": w2, "w_long_turn": w3, "w_off_topic": w4}
-        return cls(alpha=alpha, **{k: v for k, v in given.items() if v is not None})
+        given = {"w1": w1, "w2": w2, "w3": w3, "w4": w4}
+        return cls(alpha=alpha, **{cls.FIELD_ALIASES[k]: v for k, v in given.items() if v is not None})
 
     def to_dict(self) -> dict[str, float]:
         return asdict(self)

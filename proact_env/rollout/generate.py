@@ -18,7 +18,7 @@ from __future__ import annotations
 import json
 import random
 import threading
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any, Callable, Mapping, Protocol, Sequence
 
@@ -27,16 +27,17 @@ from proact_env.distributed.executor import ThreadExecutor
 from proact_env.domains.scripted import ScriptedBackbone
 from proact_env.domains.states import StateTask, load_state_tasks
 from proact_env.domains.synthetic.tasks import SyntheticSpec, SyntheticTaskSource
-from proact_env.env import ProactEnv
+from proact_env.env import DEFAULT_MAX_TURNS, ProactEnv
 from proact_env.errors import SchemaError
-from proact_env.io import UnitWriter, atomic_write_text
+from proact_env.io import UnitWriter, atomic_write_text, read_json
 from proact_env.llm.chat import LLMCallFailed
 from proact_env.llm.prompting import assistant_messages
 from proact_env.personas import PRESETS, Persona
+from proact_env.records import FailedLine, LookaheadStep, TrajectoryLine, UserReaction
 from proact_env.rng import derived_seeds
 from proact_env.seed_rule import seed_rule_action
 from proact_env.text import message_stats
-from proact_env.types import Action, Backbone, MessageRequest, Task, TaskSource
+from proact_env.types import Action, Backbone, MessageRequest, ReactionMeta, Task, TaskScore, TaskSource
 
 MODES = ("synthetic", "dataset")
 GENERATORS = ("slots", "planning")
@@ -81,7 +82,7 @@ class GenerationConfig:
             persona rule almost never asks twice. The caller builds the policy
             (`UnitGenerator(mainline=...)`); this records it for resumption.
         multi_turn: play whole conversations, branching at every decision point.
-        max_turns: assistant turns per conversation (the env's `max_turns`). Default 5.
+        max_turns: assistant turns per conversation (the env's `max_turns`). Default: the env's, 6.
         lookahead: continuation rollouts per trajectory (0 = one-step comparison). Default 0.
         continuation: the continuation policy's spec, ``execute`` (execute next) by
             default; the caller builds the policy (`UnitGenerator(continuation=...)`),
@@ -103,7 +104,7 @@ class GenerationConfig:
     mainline_action: Action | None = None
     mainline: str | None = None
     multi_turn: bool = False
-    max_turns: int = 5
+    max_turns: int = DEFAULT_MAX_TURNS
     lookahead: int = 0
     continuation: str = "execute"
     backbone: dict[str, Any] = field(default_factory=dict)
@@ -239,14 +240,14 @@ class UnitGenerator:
             self._local.mainline = self.mainline(env) if self.mainline else None
         return env
 
-    def run(self, unit: WorkUnit) -> list[dict[str, Any]]:
+    def run(self, unit: WorkUnit) -> list[TrajectoryLine] | list[FailedLine]:
         """The unit's lines; if the LLM could not be reached after its retries, one failure line."""
         try:
             return self._expand(unit)
         except LLMCallFailed as exc:
-            return [{"state_id": _state_id(unit), "task_id": unit.task.id, "failed": str(exc), "seed": unit.seed}]
+            return [FailedLine(state_id=_state_id(unit), task_id=unit.task.id, failed=str(exc), seed=unit.seed)]
 
-    def _expand(self, unit: WorkUnit) -> list[dict[str, Any]]:
+    def _expand(self, unit: WorkUnit) -> list[TrajectoryLine]:
         env = self._env()
         obs, info = env.reset(seed=unit.seed, options={"task": unit.task, "dialogue_turn": unit.dialogue_turn,
                                                        "prev_reject": unit.prev_reject})
@@ -254,7 +255,7 @@ class UnitGenerator:
         if chooser is not None:
             chooser.reset(unit.seed)
         state_id = _state_id(unit)
-        lines: list[dict[str, Any]] = []
+        lines: list[TrajectoryLine] = []
         decision_point = 0
         while True:
             here = env.snapshot()
@@ -271,11 +272,12 @@ class UnitGenerator:
                 env.restore(here)
                 line, step_obs, step_info = self._play(env, unit, state_id, decision_point, branch, action, sample,
                                                        mainline)
-                lines.append(line)
                 if branch == "mainline":
                     after_mainline = (env.snapshot(), env.episode.done, step_obs, step_info)
                 if self.config.lookahead:
-                    line["lookahead"] = self._lookahead(env, here, unit.seed, decision_point, action, sample)
+                    line = replace(line, lookahead=self._lookahead(env, here, unit.seed, decision_point, action,
+                                                                   sample))
+                lines.append(line)
             snapshot, done, obs, info = after_mainline
             if not self.config.multi_turn or done:
                 return lines
@@ -283,42 +285,42 @@ class UnitGenerator:
             decision_point += 1
 
     def _play(self, env: ProactEnv, unit: WorkUnit, state_id: str, decision_point: int, branch: str,
-              action: Action, sample: int, mainline: Action) -> tuple[dict[str, Any], Any, dict[str, Any]]:
+              action: Action, sample: int, mainline: Action) -> tuple[TrajectoryLine, Any, dict[str, Any]]:
         """One branch's line, and the step's observation and info (what the mainline policy sees next)."""
         ep = env.episode
-        state, persona, transcript = ep.state_dict(), ep.persona, [t.to_dict() for t in ep.transcript]
-        prompt = action_prompt(MessageRequest(action, ep.state(), ep.transcript, ep.revealed, persona,
+        state, persona, transcript = ep.state(), ep.persona, tuple(ep.transcript)
+        prompt = action_prompt(MessageRequest(action, state, ep.transcript, ep.revealed, persona,
                                               rng=ep.backbone_rng, hints=ep.task.hints))
         r_task_before = ep.last_score
         env.set_next_sample(sample)
         obs, _, terminated, truncated, info = env.step(action)
-        line: dict[str, Any] = {
-            "state": state,
-            "action": action.label,
-            "action_prompt": prompt,
-            "assistant_msg": info["assistant_msg"],
-            "persona": persona.to_dict(),
-            "user_reaction": {"user_reply": info["user_reply"], "meta": info["meta"], "revealed": info["revealed"],
-                              "gave_up": info["gave_up"]},
-            "is_mainline": branch == "mainline",
-            "decision_point": decision_point,
-            "mainline_action": mainline.label,
-            "state_id": state_id,
-            "branch": branch,
-            "task_id": unit.task.id,
-            "task_source": unit.task.source,
-            "transcript": transcript,
-            "r_task_before": r_task_before,
-            "r_task_after": info["reward_terms"]["r_task"],
-            "task_score": info["task_score"] or None,
-            "done": terminated or truncated,
-            "usage": info["usage"] or None,
-            "seed": unit.seed,
-        }
+        line = TrajectoryLine(
+            state=state,
+            action=action,
+            action_prompt=prompt,
+            assistant_msg=info["assistant_msg"],
+            persona=persona,
+            user_reaction=UserReaction(user_reply=info["user_reply"], meta=ReactionMeta(**info["meta"]),
+                                       revealed=tuple(info["revealed"]), gave_up=info["gave_up"]),
+            is_mainline=branch == "mainline",
+            decision_point=decision_point,
+            mainline_action=mainline,
+            state_id=state_id,
+            branch=branch,
+            task_id=unit.task.id,
+            task_source=unit.task.source,
+            transcript=transcript,
+            r_task_before=r_task_before,
+            r_task_after=info["reward_terms"]["r_task"],
+            task_score=TaskScore(**info["task_score"]) if info["task_score"] else None,
+            done=terminated or truncated,
+            usage=info["usage"] or None,
+            seed=unit.seed,
+        )
         return line, obs, info
 
     def _lookahead(self, env: ProactEnv, here: Any, seed: int, decision_point: int, action: Action,
-                   sample: int) -> list[list[dict]]:
+                   sample: int) -> tuple[tuple[LookaheadStep, ...], ...]:
         """`lookahead` rollouts that each take `action` from the decision point and play on to the end.
 
         Each rollout replays the branch's own step with fresh randomness, then
@@ -341,8 +343,8 @@ class UnitGenerator:
             while not env.episode.done:
                 obs, _, _, _, info = env.step(policy.act(obs, info))
                 steps.append(step_features(info, env.episode.persona))
-            rollouts.append(steps)
-        return rollouts
+            rollouts.append(tuple(steps))
+        return tuple(rollouts)
 
 
 def action_prompt(request: MessageRequest) -> str:
@@ -354,15 +356,15 @@ def _state_id(unit: WorkUnit) -> str:
     return f"{unit.index:06d}-{unit.task.id}"
 
 
-def step_features(info: Mapping[str, Any], persona: Persona) -> dict[str, Any]:
+def step_features(info: Mapping[str, Any], persona: Persona) -> LookaheadStep:
     """What the reward step needs to re-score one continuation step with any weights."""
-    return {
-        "delta_r_task": info["reward_terms"]["delta_r_task"],
-        "n_questions": info["reward_terms"]["n_questions"],
-        "reject_signal": info["meta"]["reject_signal"],
-        "long_turn": message_stats(info["assistant_msg"]).prose_words > persona.long_turn_tolerance,
-        "off_topic": info["meta"]["off_topic_flag"],
-    }
+    return LookaheadStep(
+        delta_r_task=info["reward_terms"]["delta_r_task"],
+        n_questions=info["reward_terms"]["n_questions"],
+        reject_signal=info["meta"]["reject_signal"],
+        long_turn=message_stats(info["assistant_msg"]).prose_words > persona.long_turn_tolerance,
+        off_topic=info["meta"]["off_topic_flag"],
+    )
 
 
 def _seed_rule(env: ProactEnv) -> Action:
@@ -397,14 +399,15 @@ def run_generation(
         todo = [u for u in units if u.index >= done_before]
         summary = GenerationSummary(len(units), done_before, 0, 0)
         for position, lines in (executor or ThreadExecutor(config.concurrency)).map(generator.run, todo):
-            writer.write_unit(todo[position].index, lines)
+            writer.write_unit(todo[position].index, [line.to_dict() for line in lines])
             summary.units_written += 1
             summary.lines_written += len(lines)
             for line in lines:
-                if "failed" in line:
-                    summary.failed.append(f"{line['state_id']}: {line['failed']}")
+                if isinstance(line, FailedLine):
+                    summary.failed.append(f"{line.state_id}: {line.failed}")
                 else:
-                    summary.by_action[line["action"]] = summary.by_action.get(line["action"], 0) + 1
+                    label = line.action.label
+                    summary.by_action[label] = summary.by_action.get(label, 0) + 1
             if progress:
                 progress(1)
     return summary
@@ -415,7 +418,7 @@ def _check_resumable(config: GenerationConfig, writer: UnitWriter) -> None:
     sidecar = config.out.with_name(config.out.name + ".meta.json")
     identity = config.identity()
     if config.resume and sidecar.is_file():
-        saved = json.loads(sidecar.read_text())
+        saved = read_json(sidecar)
         changed = {k: (saved.get(k), v) for k, v in identity.items() if saved.get(k) != v}
         if changed:
             raise ValueError(f"cannot resume {config.out}: settings differ from the interrupted run: {changed}")

@@ -9,7 +9,6 @@ test, 511-600 validation, 601-974 train.
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Iterator
 
@@ -23,7 +22,7 @@ from proact_env.domains.coding.facts import (
 )
 from proact_env.domains.coding.tasks import CodingProblem, record_field, string_list
 from proact_env.errors import SchemaError, require
-from proact_env.io import read_jsonl
+from proact_env.io import read_json, read_jsonl
 
 #: split name -> inclusive range of task ids (from the MBPP README)
 MBPP_SPLITS: dict[str, tuple[int, int]] = {
@@ -114,10 +113,7 @@ def mbpp_problem(record: dict[str, Any], *, where: str, sanitized: bool, rates: 
 
 
 def _array_records(path: Path) -> Iterator[tuple[str, Any]]:
-    try:
-        data = json.loads(path.read_text(encoding="utf-8"))
-    except json.JSONDecodeError as exc:
-        raise SchemaError(f"{path}:{exc.lineno}", None, f"invalid JSON ({exc.msg})") from None
+    data = read_json(path, "JSON array of MBPP records (sanitized-mbpp.json)")
     if not isinstance(data, list):
         raise SchemaError(str(path), None, "expected a JSON array of MBPP records (sanitized-mbpp.json)")
     for index, record in enumerate(data):
