@@ -32,6 +32,7 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "benchmarks/grader_throughput.py": (["--mbpp", "{mbpp}", "--limit", "3", "--workers", "1", "--chunk", "3"], ()),
     "benchmarks/llm_throughput.py": (["--requests", "12", "--concurrency", "4", "--repeats", "1"], ()),
     "benchmarks/pipeline_throughput.py": (["--states", "20"], ()),
+    "benchmarks/persona_fit_recovery.py": (["--episodes", "10"], ()),
     "benchmarks/planning_personas.py": (["--episodes", "12"], ()),
     "benchmarks/sb3_learning_curve.py": (["--algos", "dqn", "--seeds", "0", "--timesteps", "200", "--eval-every",
                                           "100", "--eval-episodes", "8", "--out", "{tmp}/curve"],
