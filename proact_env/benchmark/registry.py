@@ -29,6 +29,7 @@ BUILTIN: dict[str, str] = {
     "seed_rule": "proact_env.baselines.seed_rule:SeedRulePolicy",
     "threshold": "proact_env.baselines.threshold:ThresholdPolicy",
     "optimal": "proact_env.baselines.optimal:OptimalPolicy",
+    "blind_optimal": "proact_env.baselines.blind_optimal:BlindOptimalPolicy",
 }
 
 #: prefix -> "module:callable(env, rest_of_spec)"
