@@ -16,8 +16,9 @@ import numpy as np
 
 from proact_env.benchmark.metrics import EpisodeRecord, mean_ci
 
-#: policies that see what no deployable policy sees (the exact solver reads the hidden state)
-ORACLES = frozenset({"optimal"})
+#: policies the exact solvers compute from the simulator's own model: bounds to measure against, not
+#: contenders (`optimal` also reads the hidden state; `blind_optimal` knows the exact persona prior)
+ORACLES = frozenset({"optimal", "blind_optimal"})
 
 
 class EpisodeMismatchError(ValueError):

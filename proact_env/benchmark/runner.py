@@ -27,9 +27,11 @@ from proact_env.distributed.config import ExecutorConfig, ShardExecutor
 from proact_env.distributed.executor import open_executor
 from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver, decision_state
+from proact_env.solver_blind import BlindSolver, PersonaPrior, UnsupportedPrior
 
-#: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy)
-RESULTS_SCHEMA_VERSION = 2
+#: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy);
+#: 3 added `regret_blind` (against the exact persona-blind optimum) and `optimum.blind_mean_value`
+RESULTS_SCHEMA_VERSION = 3
 
 #: pass^k is reported up to k = 8, as τ-bench does
 MAX_REPLAYS = 8
@@ -92,34 +94,35 @@ def episode_seeds(seed: int, episodes: int) -> list[int]:
     return derived_seeds(seed, episodes)
 
 
-#: (run token, spec) -> the env, policy and solver built for it in this process. Loading
+#: (run token, spec) -> the env, policy and solvers built for it in this process. Loading
 #: a model (an SB3 checkpoint, a DPO adapter on an 8B base) once per run, not per chunk.
-_BUILT: dict[tuple[str, str], tuple[gym.Env, Any, SyntheticSolver | None]] = {}
+_BUILT: dict[tuple[str, str], tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]] = {}
 
 
-def _built(config: BenchmarkConfig, spec: str, run: str) -> tuple[gym.Env, Any, SyntheticSolver | None]:
+def _built(config: BenchmarkConfig, spec: str,
+           run: str) -> tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]:
     if any(key[0] != run for key in _BUILT):  # a new run: drop what the previous one built
-        for env, _, _ in _BUILT.values():
+        for env, *_ in _BUILT.values():
             env.close()
         _BUILT.clear()
     if (run, spec) not in _BUILT:
         env = gym.make(config.env_id, **config.env_kwargs)
-        _BUILT[(run, spec)] = (env, make_policy(spec, env), exact_solver(env))
+        _BUILT[(run, spec)] = (env, make_policy(spec, env), exact_solver(env), blind_solver(env))
     return _BUILT[(run, spec)]
 
 
 def built_policies() -> dict[str, Any]:
     """The policies this process built for the latest run (their `summary()` says e.g. what an LLM failed)."""
-    return {spec: policy for (_, spec), (_, policy, _) in _BUILT.items()}
+    return {spec: policy for (_, spec), (_, policy, *_) in _BUILT.items()}
 
 
 def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int], run: str = "") -> list[EpisodeRecord]:
     """Every policy on episodes `first, first+1, ...` with the given seeds."""
     records = []
     for spec in config.policies:
-        env, policy, solver = _built(config, spec, run)
+        env, policy, solver, blind = _built(config, spec, run)
         for offset, seed in enumerate(seeds):
-            record = play_episode(env, policy, spec, first + offset, seed, solver)
+            record = play_episode(env, policy, spec, first + offset, seed, solver, blind=blind)
             record.replay_successes = [record.success] + [
                 play_episode(env, policy, spec, first + offset, seed, None, user_seed=user_seed).success
                 for user_seed in replay_user_seeds(seed, config.replays)]
@@ -140,9 +143,26 @@ def exact_solver(env: gym.Env) -> SyntheticSolver | None:
         return None
 
 
+def blind_solver(env: gym.Env) -> BlindSolver | None:
+    """The exact persona-blind solver where the persona prior is finite, else None (no `regret_blind`)."""
+    try:
+        return BlindSolver.for_env(env)
+    except (TypeError, UnsupportedPrior):
+        return None
+
+
+def blind_unavailable(env_kwargs: dict[str, Any]) -> str | None:
+    """Why a synthetic run has no persona-blind optimum (None when it has one)."""
+    try:
+        PersonaPrior.for_option(env_kwargs.get("persona", "presets"))
+    except (UnsupportedPrior, ValueError, KeyError) as exc:
+        return str(exc)
+    return None
+
+
 def play_episode(
     env: gym.Env, policy: Any, spec: str, index: int, seed: int, solver: SyntheticSolver | None,
-    user_seed: int | None = None,
+    user_seed: int | None = None, blind: BlindSolver | None = None,
 ) -> EpisodeRecord:
     obs, info = env.reset(seed=seed, options=None if user_seed is None else {"user_seed": user_seed})
     policy.reset(seed)
@@ -153,6 +173,7 @@ def play_episode(
         episode_return=0.0, r_task=0.0, c_interrupt=0.0, success=False, gave_up=False,
         turns=0, asks=0, questions=0, rejections=0,
         optimal_value=solver.model_for(env).value() if solver is not None else None,
+        blind_value=blind.episode_value(env) if blind is not None else None,
     )
     done = False
     while not done:
@@ -199,6 +220,12 @@ class BenchmarkResults:
         optimum = None
         if all(v is not None for v in optimal_values):
             optimum = {"exact_mean_value": float(np.mean(optimal_values))}
+            blind_values = [r.blind_value for r in first]
+            if all(v is not None for v in blind_values):
+                optimum["blind_mean_value"] = float(np.mean(blind_values))
+            else:
+                optimum["blind_unavailable"] = blind_unavailable(self.config.env_kwargs) or \
+                    "an episode's user is outside the env's persona prior"
         longest = max(r.turns for r in self.records)  # every policy's budgets run to the same length
         policies = {spec: summarize(records, longest) for spec, records in grouped.items()}
         reference = self.config.reference or default_reference(
@@ -254,8 +281,10 @@ def format_table(summary: dict[str, Any]) -> str:
     """The printed comparison: one row per policy, intervals as ±."""
     has_optimum = summary["optimum"] is not None
     header = ["policy", "return", "success", "R_task", "C_int", "q/ep", "reject", "ask", "turns"]
+    has_blind = has_optimum and "blind_mean_value" in summary["optimum"]
     if has_optimum:
-        header += ["regret", "agree"]
+        header += ["regret", "regret_blind"] if has_blind else ["regret"]
+        header += ["agree"]
     rows = [header]
     for spec, m in summary["policies"].items():
         row = [
@@ -270,13 +299,21 @@ def format_table(summary: dict[str, Any]) -> str:
             f"{m['mean_turns']:.2f}",
         ]
         if has_optimum:
-            row += [f"{m['regret']:.3f} ±{_fmt(m['regret_ci95'])}", f"{m['agreement_with_optimal']:.3f}"]
+            row += [f"{m['regret']:.3f} ±{_fmt(m['regret_ci95'])}"]
+            if has_blind:
+                row += [f"{m['regret_blind']:+.3f} ±{_fmt(m['regret_blind_ci95'])}"]
+            row += [f"{m['agreement_with_optimal']:.3f}"]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if has_optimum:
         lines.append(f"exact optimal value (mean over these episodes): {summary['optimum']['exact_mean_value']:.3f}")
+        if has_blind:
+            lines.append(f"exact persona-blind optimal value (mean over these episodes): "
+                         f"{summary['optimum']['blind_mean_value']:.3f}")
+        else:
+            lines.append(f"no persona-blind optimum: {summary['optimum']['blind_unavailable']}")
     for group, g in summary.get("run_groups", {}).items():
         lines.append(f"{group} over {len(g['runs'])} training runs: mean return {g['mean_return']:.3f}, "
                      f"sd across runs {g['sd']:.3f} (95% t-interval ±{g['ci95']:.3f}); "
