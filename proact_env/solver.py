@@ -113,6 +113,10 @@ class EpisodeModel:
         self._q_values = lru_cache(maxsize=None)(self._compute_q_values)
         self._value = lru_cache(maxsize=None)(self._optimal_value)
 
+    def p_long(self, action: Action, n_unknown: int) -> float:
+        """Chance that the message of `action` with `n_unknown` facts unknown is long for this persona."""
+        return self._p_long[(Action(action), n_unknown)]
+
     def initial_state(self) -> DecisionState:
         return DecisionState(0, self.n_hidden, 0, self.persona.patience_budget, False, 0)
 

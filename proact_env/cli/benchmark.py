@@ -33,6 +33,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replays", type=int, default=1, metavar="K",
                    help="play each episode K times (1-8) with fresh user randomness and report pass^k "
                         "(default: %(default)s)")
+    p.add_argument("--no_regret_blind", action="store_true",
+                   help="skip the exact persona-blind optimum and its regret_blind column (it costs about 15 s "
+                        "of CPU per process on Synthetic-v0; default: computed where the persona prior is finite)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_backend_arguments(p, local_workers="processes (default: 1, in this process); results do not depend on it")
     p.set_defaults(func=run)
@@ -75,6 +78,7 @@ def run(args: argparse.Namespace) -> int:
             reference=args.reference,
             replays=args.replays,
             run_groups=groups,
+            regret_blind=not args.no_regret_blind,
         )
         with tqdm(total=config.episodes * len(config.policies), unit="ep", disable=args.no_progress,
                   desc="benchmark") as bar:
