@@ -64,7 +64,8 @@ def test_the_optimum_is_at_least_as_good_as_any_fixed_rule():
 def test_the_default_configuration_makes_the_decision_genuinely_hard():
     """Optimal clarifies and executes each in >= 20% of the decisions it meets, and beats
     always-execute and clarify-first by more than a 2,000-episode 95% interval."""
-    config = BenchmarkConfig(policies=("optimal", "always_execute", "clarify_once"), episodes=2000, seed=123)
+    config = BenchmarkConfig(policies=("optimal", "always_execute", "clarify_once"), episodes=2000, seed=123,
+                             regret_blind=False)
     summary = run_benchmark(config).summary()["policies"]
     optimal = summary["optimal"]
     assert 0.2 <= optimal["ask_rate"] <= 0.8
