@@ -22,15 +22,17 @@ import numpy as np
 import proact_env  # noqa: F401  (registers the env ids in worker processes)
 from proact_env.benchmark.metrics import Decision, EpisodeRecord, summarize
 from proact_env.benchmark.paired import across_runs, default_reference, paired_against
-from proact_env.benchmark.registry import DEFAULT_POLICIES, make_policy
+from proact_env.benchmark.registry import DEFAULT_POLICIES, make_policy, training_record
 from proact_env.distributed.config import ExecutorConfig, ShardExecutor
 from proact_env.distributed.executor import open_executor
 from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver, decision_state
 from proact_env.solver_blind import BlindSolver, PersonaPrior, UnsupportedPrior
+from proact_env.splits import Split, held_out, recorded_split
 
 #: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy);
-#: 3 added `regret_blind` (against the exact persona-blind optimum) and `optimum.blind_mean_value`
+#: 3 added `regret_blind` (against the exact persona-blind optimum), `optimum.blind_mean_value` and `splits`
+#: (the declared split evaluated on, and each trained policy's training split and what is held out from it)
 RESULTS_SCHEMA_VERSION = 3
 
 #: pass^k is reported up to k = 8, as τ-bench does
@@ -61,6 +63,11 @@ class BenchmarkConfig:
             play only, so they do not depend on it. Default 1.
         reference: the policy every other one is compared with, episode by episode
             (`proact_env.benchmark.paired`). Default None: the best non-oracle policy of the run.
+        persona_split, task_split: the declared split to evaluate on (`proact_env.splits`). Default
+            ``"all"`` each: the env's own users and tasks.
+        allow_train_split: evaluate a trained policy (``dpo:``, ``sb3:``) on a split that holds out
+            nothing it was trained on, per its recorded ``training_config.json``. Default False:
+            refused, since the numbers would not be held out.
         regret_blind: measure regret against the exact persona-blind optimum too
             (`proact_env.solver_blind`) where the env's persona prior is finite. Solving it costs
             about 15 s of CPU per process, once for all 72 synthetic task shapes. Default True.
@@ -75,6 +82,9 @@ class BenchmarkConfig:
     reference: str | None = None
     replays: int = 1
     run_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    persona_split: str = "all"
+    task_split: str = "all"
+    allow_train_split: bool = False
     regret_blind: bool = True
 
     def __post_init__(self) -> None:
@@ -91,6 +101,39 @@ class BenchmarkConfig:
                 raise ValueError(f"run group {group!r} needs two or more runs among the policies, got {list(runs)}")
         if self.reference is not None and self.reference not in self.policies:
             raise ValueError(f"reference {self.reference!r} is not one of the policies {list(self.policies)}")
+        self.make_kwargs()  # an unknown split, or a split that clashes with env_kwargs, fails here
+
+    @property
+    def split(self) -> Split:
+        return Split(self.persona_split, self.task_split)
+
+    def make_kwargs(self) -> dict[str, Any]:
+        """`gymnasium.make` arguments: `env_kwargs` with the declared split applied."""
+        return self.split.env_kwargs(self.env_id, self.env_kwargs)
+
+
+def training_splits(config: BenchmarkConfig) -> dict[str, dict[str, Any]]:
+    """Each trained policy's recorded training split and what the evaluation holds out from it.
+
+    A model trained on a declared split and evaluated where nothing is held out (neither its users
+    nor its tasks) is refused unless `config.allow_train_split`: its numbers would pass for held-out ones.
+    """
+    splits = {}
+    for spec in config.policies:
+        path = training_record(spec)
+        trained = recorded_split(path) if path is not None else None
+        if trained is None:
+            continue
+        outside = held_out(trained, config.split)
+        if trained.declared and not any(outside.values()) and not config.allow_train_split:
+            raise ValueError(
+                f"{spec} was trained on persona split {trained.personas!r} and task split {trained.tasks!r} "
+                f"({path}); evaluating it on persona split {config.persona_split!r} and task split "
+                f"{config.task_split!r} holds out none of its users or tasks. Evaluate on a held-out split "
+                f"(e.g. --persona_split {trained.complement().personas} --task_split {trained.complement().tasks}), "
+                "or pass --allow_train_split for an in-distribution number")
+        splits[spec] = {"trained_on": trained.to_dict(), "held_out": outside}
+    return splits
 
 
 def episode_seeds(seed: int, episodes: int) -> list[int]:
@@ -110,7 +153,7 @@ def _built(config: BenchmarkConfig, spec: str,
             env.close()
         _BUILT.clear()
     if (run, spec) not in _BUILT:
-        env = gym.make(config.env_id, **config.env_kwargs)
+        env = gym.make(config.env_id, **config.make_kwargs())
         blind = blind_solver(env) if config.regret_blind else None
         _BUILT[(run, spec)] = (env, make_policy(spec, env), exact_solver(env), blind)
     return _BUILT[(run, spec)]
@@ -156,10 +199,10 @@ def blind_solver(env: gym.Env) -> BlindSolver | None:
         return None
 
 
-def blind_unavailable(env_kwargs: dict[str, Any]) -> str | None:
+def blind_unavailable(make_kwargs: dict[str, Any]) -> str | None:
     """Why a synthetic run has no persona-blind optimum (None when it has one)."""
     try:
-        PersonaPrior.for_option(env_kwargs.get("persona", "presets"))
+        PersonaPrior.for_option(make_kwargs.get("persona", "presets"))
     except (UnsupportedPrior, ValueError, KeyError) as exc:
         return str(exc)
     return None
@@ -231,7 +274,7 @@ class BenchmarkResults:
             elif not self.config.regret_blind:
                 optimum["blind_unavailable"] = "not computed (regret_blind=False)"
             else:
-                optimum["blind_unavailable"] = blind_unavailable(self.config.env_kwargs) or \
+                optimum["blind_unavailable"] = blind_unavailable(self.config.make_kwargs()) or \
                     "an episode's user is outside the env's persona prior"
         longest = max(r.turns for r in self.records)  # every policy's budgets run to the same length
         policies = {spec: summarize(records, longest) for spec, records in grouped.items()}
@@ -248,6 +291,7 @@ class BenchmarkResults:
             "paired": paired_against(grouped, reference) if len(grouped) > 1 else None,
             "run_groups": {group: across_runs([policies[run]["mean_return"] for run in runs], runs)
                            for group, runs in self.config.run_groups.items()},
+            "splits": {"evaluation": self.config.split.to_dict(), "models": training_splits(self.config)},
         }
 
 
@@ -272,6 +316,7 @@ def run_benchmark(
 
     Chunks run on `config.workers` local processes, or wherever `executor` runs them (e.g. Ray actors).
     """
+    training_splits(config)  # refuse an evaluation that holds out nothing before any work
     seeds = episode_seeds(config.seed, config.episodes)
     chunks = [(first, seeds[first:first + CHUNK_EPISODES]) for first in range(0, len(seeds), CHUNK_EPISODES)]
     records = []
@@ -342,6 +387,19 @@ def _reliability_lines(summary: dict[str, Any]) -> list[str]:
         for spec, m in summary["policies"].items():
             lines.append(f"  {spec.ljust(width)}  " + "  ".join(f"{v:.3f}" for v in m["pass_k"].values()))
     return lines
+
+
+def format_split(splits: dict[str, Any]) -> str:
+    """What the run evaluates on and, for each trained policy, what of that is held out from its training."""
+    evaluation = splits["evaluation"]
+    users = ", ".join(evaluation["presets"]) if evaluation["presets"] else "sampled personas"
+    lines = [f"split: persona {evaluation['personas']} ({users}), tasks {evaluation['tasks']}"]
+    for spec, model in splits["models"].items():
+        trained, outside = model["trained_on"], model["held_out"]
+        lines.append(f"  {spec}: trained on persona split {trained['personas']}, task split {trained['tasks']}; "
+                     f"held out here: users {'yes' if outside['personas'] else 'no'}, "
+                     f"tasks {'yes' if outside['tasks'] else 'no'}")
+    return "\n".join(lines)
 
 
 def format_lost_value(summary: dict[str, Any], top: int = 3) -> str:
