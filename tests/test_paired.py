@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -40,6 +41,9 @@ def test_benchmark_stores_paired_differences_narrower_than_the_columns():
     unpaired = math.hypot(policies["optimal"]["return_ci95"], policies["threshold"]["return_ci95"])
     assert gap["ci95"] < unpaired / 1.5  # common random numbers make the paired interval much narrower
     assert gap["share_identical"] > 0.5
+    # two comparisons at once: Bonferroni's z for 2.5% per side of each, about 2.24 instead of 1.96
+    assert paired["comparisons"] == 2
+    assert gap["ci95_family"] == pytest.approx(gap["ci95"] * NormalDist().inv_cdf(1 - 0.05 / 4) / 1.96)
 
 
 def test_reference_must_be_one_of_the_policies():
