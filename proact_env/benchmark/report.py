@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from proact_env.benchmark.plots import plot_calibration, plot_pareto, plot_reliability
+from proact_env.benchmark.plots import plot_calibration, plot_pareto, plot_regret, plot_reliability
 from proact_env.benchmark.runner import BenchmarkResults
 from proact_env.errors import MissingExtraError
 from proact_env.io import atomic_write_text
@@ -61,11 +61,14 @@ def write_results(results: BenchmarkResults, out_dir: Path, summary: dict[str, A
 
 
 def write_plots(summary: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    return {
+    paths = {
         "pareto": plot_pareto(summary, out_dir / "pareto.png"),
         "calibration": plot_calibration(summary, out_dir / "calibration.png"),
         "reliability": plot_reliability(summary, out_dir / "reliability.png"),
     }
+    if (summary.get("optimum") or {}).get("blind_mean_value") is not None:
+        paths["regret"] = plot_regret(summary, out_dir / "regret.png")
+    return paths
 
 
 def read_summary(out_dir: Path) -> dict[str, Any]:

@@ -1,4 +1,4 @@
-"""`proact plot`: redraw the Pareto and calibration plots from a saved benchmark."""
+"""`proact plot`: redraw a saved benchmark's plots (Pareto, calibration, reliability, regret) from results.json."""
 
 from __future__ import annotations
 
@@ -7,7 +7,7 @@ from pathlib import Path
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plot", help="redraw pareto.png and calibration.png from a benchmark's results.json")
+    p = sub.add_parser("plot", help="redraw a benchmark's plots (pareto, calibration, reliability, regret) from its results.json")
     p.add_argument("--results", type=Path, required=True, help="the benchmark output folder (holding results.json)")
     p.set_defaults(func=run)
 
