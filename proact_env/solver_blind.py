@@ -117,7 +117,7 @@ class PersonaPrior:
                     "persona='sampled' draws continuous personas: the persona-blind optimum is solved exactly "
                     "only for a finite prior ('presets', a preset, or a list of presets)")
         if isinstance(option, (tuple, list)) and option:
-            return cls.uniform(tuple(p if isinstance(p, Persona) else PRESETS[p] for p in option))
+            return cls.uniform(tuple(p if isinstance(p, Persona) else Persona.from_dict(p) for p in option))
         raise UnsupportedPrior(f"no finite persona prior for persona={option!r}")
 
 
