@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from proact_env.io import require_file
+from proact_env.splits import Split, meta_path, recorded_split
 
 
 @dataclass
@@ -37,6 +38,10 @@ class DPOTrainingConfig:
         precompute_ref_log_probs: score every pair under the reference (the adapter-disabled base)
             once before training instead of at every step. The reference never changes, so the
             result is the same and each step saves a forward pass. Default ``True``.
+        persona_split, task_split: the split the pairs were made on (`proact_env.splits`), recorded in
+            ``training_config.json`` so `proact benchmark` can tell held-out evaluations from the others.
+            Default None: read from the pairs' ``.meta.json``; given, it must agree with that record
+            (a file without one takes the declaration as given).
     """
 
     data: Path
@@ -59,6 +64,8 @@ class DPOTrainingConfig:
     logging_steps: int = 1
     gradient_checkpointing: bool | None = None
     precompute_ref_log_probs: bool = True
+    persona_split: str | None = None
+    task_split: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
 
     def __post_init__(self) -> None:
@@ -73,6 +80,20 @@ class DPOTrainingConfig:
             raise ValueError(f"val_split must be in [0, 1), got {self.val_split!r}")
         if not 0.0 <= self.lora_dropout < 1.0:
             raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout!r}")
+        self.split_record()  # a declaration that contradicts the data's record fails before training
+
+    def split_record(self) -> dict[str, Any] | None:
+        """The split to record in ``training_config.json``, with where it came from (None: unknown)."""
+        recorded = recorded_split(meta_path(self.data))
+        if self.persona_split is None and self.task_split is None:
+            return {**recorded.to_dict(), "source": "the pairs' .meta.json"} if recorded is not None else None
+        base = recorded or Split()
+        declared = Split(self.persona_split or base.personas, self.task_split or base.tasks)
+        if recorded is not None and declared != recorded:
+            raise ValueError(f"{self.data} was made on persona split {recorded.personas!r} and task split "
+                             f"{recorded.tasks!r} (its .meta.json), not {declared.personas!r} and {declared.tasks!r}")
+        source = "the pairs' .meta.json" if recorded is not None else "declared (--persona_split/--task_split)"
+        return {**declared.to_dict(), "source": source}
 
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)

@@ -95,7 +95,7 @@ def train(config: DPOTrainingConfig) -> dict[str, Path]:
         "log": config.output / "training_log.json",
         "plot": config.output / "loss.png",
     }
-    record = {**config.to_dict(), "train_pairs": len(train_set), "val_pairs": len(eval_set) if eval_set else 0,
+    record = {**config.to_dict(), "split": config.split_record(), "train_pairs": len(train_set), "val_pairs": len(eval_set) if eval_set else 0,
               "pairs_dropped_as_too_long": too_long,
               "device": "cuda" if use_gpu else "cpu", "versions": _versions()}
     atomic_write_text(paths["config"], json.dumps(record, indent=2) + "\n")

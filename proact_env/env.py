@@ -154,8 +154,9 @@ class ProactEnv(gym.Env):
     - `task_source`: a `TaskSource`; default: synthetic tasks of `domain`.
     - `domain`: ``"coding"``, ``"planning"`` or ``"mixed"`` for the default synthetic source.
     - `persona`: ``"presets"`` (a random preset per episode), ``"sampled"``
-      (a new persona per episode), a preset name, a `Persona`, or the path of a
-      persona ``.json`` file (`Persona.to_dict`, e.g. written by `proact fit-personas`).
+      (a new persona per episode), a preset name, a `Persona`, the path of a
+      persona ``.json`` file (`Persona.to_dict`, e.g. written by `proact fit-personas`),
+      or a list of them (one drawn uniformly per episode: a persona split, `proact_env.splits`).
     - `max_turns`: assistant turns per episode (default 6).
     - `observe_persona`: add the persona features to the observation (default
       True). Without them the user's type must be inferred from reactions and
@@ -469,9 +470,11 @@ class ProactEnv(gym.Env):
             static=ep.static_features,
         )
 
-    def _draw_persona(self, option: str | Persona, rng: random.Random) -> Persona:
+    def _draw_persona(self, option: str | Persona | tuple[Persona, ...], rng: random.Random) -> Persona:
         if isinstance(option, Persona):
             return option
+        if isinstance(option, tuple):
+            return pick(rng, option)
         if option == "presets":
             return pick(rng, _PRESET_LIST)
         if option == "sampled":
@@ -490,7 +493,7 @@ def _start_point(options: Mapping[str, Any], max_turns: int) -> tuple[int, bool]
     return int(turn), bool(prev_reject)
 
 
-def _check_persona_option(option: Any) -> str | Persona:
+def _check_persona_option(option: Any) -> str | Persona | tuple[Persona, ...]:
     if isinstance(option, Persona):
         return option
     if isinstance(option, Mapping):
@@ -499,9 +502,11 @@ def _check_persona_option(option: Any) -> str | Persona:
         return option
     if isinstance(option, (str, os.PathLike)) and str(option).endswith(".json"):
         return Persona.from_file(option)
+    if isinstance(option, (list, tuple)) and option:  # a set of users, one drawn per episode (a persona split)
+        return tuple(p if isinstance(p, Persona) else Persona.from_dict(p) for p in option)
     raise ValueError(
-        f"persona must be a Persona, a preset name ({', '.join(PRESETS)}), 'presets', 'sampled' "
-        f"or a persona .json file (e.g. from 'proact fit-personas'); got {option!r}"
+        f"persona must be a Persona, a preset name ({', '.join(PRESETS)}), 'presets', 'sampled', a persona "
+        f".json file (e.g. from 'proact fit-personas') or a list of presets; got {option!r}"
     )
 
 

@@ -70,6 +70,16 @@ class ObservationView:
         return self._get("remaining_uncertainty")
 
     @property
+    def unknown_facts(self) -> int:
+        """Hidden facts still unknown (exact up to 8)."""
+        return round(self._get("unknown_facts") * 8)
+
+    @property
+    def rejections(self) -> int:
+        """Turns the user rejected so far: questions rejected and solutions turned down."""
+        return round(self._get("rejections") * self.max_turns)
+
+    @property
     def questions_asked(self) -> int:
         return round(self._get("questions_asked") * QUESTIONS_PER_TURN * self.max_turns)
 

@@ -185,8 +185,10 @@ def _pair(state_id: str, decision_point: int, chosen: ScoredTrajectory, rejected
 
 
 def write_preferences(path: Path, pairs: list[PreferenceLine], config: RewardConfig, margin: float,
-                      completions: str = "full") -> None:
-    """Write the pairs atomically, and the settings used beside them (`PATH.meta.json`)."""
+                      completions: str = "full", split: Mapping[str, Any] | None = None) -> None:
+    """Write the pairs atomically, and the settings used beside them (`PATH.meta.json`), with the
+    split their trajectories were generated on (`proact_env.splits`; None: not recorded)."""
     atomic_write_text(path, "".join(dumps_line(p.to_dict()) for p in pairs))
-    meta = {"reward": config.to_dict(), "margin": margin, "completions": completions, "pairs": len(pairs)}
+    meta = {"reward": config.to_dict(), "margin": margin, "completions": completions, "pairs": len(pairs),
+            "split": dict(split) if split is not None else None}
     atomic_write_text(path.with_name(path.name + ".meta.json"), json.dumps(meta, indent=2) + "\n")

@@ -69,11 +69,16 @@ def _binomial(n: int, p: float) -> list[float]:
     return [comb(n, j) * p**j * (1.0 - p) ** (n - j) for j in range(n + 1)]
 
 
+#: what the user did, as a persona-blind agent sees it (`info["meta"]`, `info["success"]`)
+REACTION_KINDS = ("reject", "answer", "silence", "off_topic", "success", "complaint")
+
+
 @dataclass(frozen=True)
 class _Outcome:
     prob: float
     reward: float
     next_state: DecisionState | None  # None: the episode ends (success or give-up)
+    kind: str = ""  # one of REACTION_KINDS: the persona-blind solver groups outcomes by what an agent observes
 
 
 class EpisodeModel:
@@ -105,14 +110,25 @@ class EpisodeModel:
             for u in range(self.n_hidden + 1)
             for counts in [backbone.word_counts(spec, domain, action, u)]
         }
+        self._outcomes = lru_cache(maxsize=None)(self._compute_outcomes)
         self._q_values = lru_cache(maxsize=None)(self._compute_q_values)
         self._value = lru_cache(maxsize=None)(self._optimal_value)
+
+    def p_long(self, action: Action, n_unknown: int) -> float:
+        """Chance that the message of `action` with `n_unknown` facts unknown is long for this persona."""
+        return self._p_long[(Action(action), n_unknown)]
 
     def initial_state(self) -> DecisionState:
         return DecisionState(0, self.n_hidden, 0, self.persona.patience_budget, False, 0)
 
-    def outcomes(self, state: DecisionState, action: Action) -> list[_Outcome]:
-        """Every outcome of taking `action` in `state`, with its probability and reward."""
+    def outcomes(self, state: DecisionState, action: Action) -> tuple[_Outcome, ...]:
+        """Every outcome of taking `action` in `state`, with its probability and reward.
+
+        Cached: the optimum, policy evaluation and the persona-blind solver all expand the same states.
+        """
+        return self._outcomes(state, Action(action))
+
+    def _compute_outcomes(self, state: DecisionState, action: Action) -> tuple[_Outcome, ...]:
         t, u, asked, patience, prev_reject, level = state
         expected_long = self._p_long[(action, u)] * self.reward.alpha * self.reward.w_long_turn
         out: list[_Outcome] = []
@@ -131,17 +147,18 @@ class EpisodeModel:
             if probs.reject > 0:
                 gave_up = patience - 1 <= 0
                 nxt = None if gave_up else then(DecisionState(t + 1, u, asked + n_q, patience - 1, True, level))
-                out.append(_Outcome(probs.reject, base - reject_cost, nxt))
+                out.append(_Outcome(probs.reject, base - reject_cost, nxt, "reject"))
             for j, pj in enumerate(_binomial(n_ask, self.persona.answer_precision)):
                 if probs.answer * pj > 0:
                     out.append(_Outcome(probs.answer * pj, base,
-                                        then(DecisionState(t + 1, u - j, asked + n_q, patience, False, level))))
+                                        then(DecisionState(t + 1, u - j, asked + n_q, patience, False, level)),
+                                        "answer"))
             same = then(DecisionState(t + 1, u, asked + n_q, patience, False, level))
             if probs.silence > 0:
-                out.append(_Outcome(probs.silence, base, same))
+                out.append(_Outcome(probs.silence, base, same, "silence"))
             if probs.off_topic > 0:
-                out.append(_Outcome(probs.off_topic, base - drift_cost, same))
-            return out
+                out.append(_Outcome(probs.off_topic, base - drift_cost, same, "off_topic"))
+            return tuple(out)
 
         complaint_cost = interrupt_cost_from_counts(0, True, False, False, self.reward).total
         for x, px in enumerate(_binomial(u, self.guess_rate)):
@@ -151,18 +168,18 @@ class EpisodeModel:
             score = new_level / self.n_slots
             reward = score - level / self.n_slots - expected_long
             if score >= self.reward.success_threshold:
-                out.append(_Outcome(px, reward, None))
+                out.append(_Outcome(px, reward, None, "success"))
                 continue
             reward -= complaint_cost
             if patience - 1 <= 0:
-                out.append(_Outcome(px, reward, None))
+                out.append(_Outcome(px, reward, None, "complaint"))
                 continue
             fb = self.persona.feedback_rate if u > 0 else 0.0
-            if fb > 0:
-                out.append(_Outcome(px * fb, reward, then(DecisionState(t + 1, u - 1, asked, patience - 1, True, new_level))))
-            if fb < 1:
-                out.append(_Outcome(px * (1 - fb), reward, then(DecisionState(t + 1, u, asked, patience - 1, True, new_level))))
-        return out
+            for named, p_named in ((1, fb), (0, 1.0 - fb)):  # the complaint names a missed fact, or not
+                if p_named > 0:
+                    nxt = DecisionState(t + 1, u - named, asked, patience - 1, True, new_level)
+                    out.append(_Outcome(px * p_named, reward, then(nxt), "complaint"))
+        return tuple(out)
 
     def q_value(self, state: DecisionState, action: Action, continuation: Callable[[DecisionState], float]) -> float:
         return sum(o.prob * (o.reward + (continuation(o.next_state) if o.next_state is not None else 0.0))

@@ -85,10 +85,13 @@ def test_cli_writes_tables_and_plots_and_plot_redraws_them(tmp_path, capsys):
                  "--no-progress", "--env-kwargs", '{"max_turns": 4}'])
     assert code == 0
     assert "always_execute" in capsys.readouterr().out
-    for name in ("results.json", "results.csv", "episodes.csv", "pareto.png", "calibration.png"):
+    for name in ("results.json", "results.csv", "episodes.csv", "pareto.png", "calibration.png", "regret.png"):
         assert (out / name).stat().st_size > 0
     rows = list(csv.DictReader((out / "results.csv").open()))
     assert [r["policy"] for r in rows] == ["always_execute", "optimal"]
+    assert float(rows[0]["regret_blind"]) < float(rows[0]["regret"])  # the oracle knows more than any blind policy
+    episodes = list(csv.DictReader((out / "episodes.csv").open()))
+    assert all(float(e["blind_value"]) <= float(e["optimal_value"]) + 1e-9 for e in episodes)
     assert json.loads((out / "results.json").read_text())["config"]["env_kwargs"] == {"max_turns": 4}
     (out / "pareto.png").unlink()
     assert main(["plot", "--results", str(out)]) == 0

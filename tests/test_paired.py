@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from statistics import NormalDist
 
 import numpy as np
 import pytest
@@ -31,7 +32,7 @@ def test_default_reference_is_the_best_policy_that_is_not_an_oracle():
 
 def test_benchmark_stores_paired_differences_narrower_than_the_columns():
     summary = run_benchmark(BenchmarkConfig(policies=("always_execute", "threshold", "optimal"), episodes=400)).summary()
-    assert summary["schema_version"] == 2
+    assert summary["schema_version"] == 3
     paired = summary["paired"]
     assert paired["reference"] == "threshold"
     gap = paired["differences"]["optimal"]
@@ -40,6 +41,9 @@ def test_benchmark_stores_paired_differences_narrower_than_the_columns():
     unpaired = math.hypot(policies["optimal"]["return_ci95"], policies["threshold"]["return_ci95"])
     assert gap["ci95"] < unpaired / 1.5  # common random numbers make the paired interval much narrower
     assert gap["share_identical"] > 0.5
+    # two comparisons at once: Bonferroni's z for 2.5% per side of each, about 2.24 instead of 1.96
+    assert paired["comparisons"] == 2
+    assert gap["ci95_family"] == pytest.approx(gap["ci95"] * NormalDist().inv_cdf(1 - 0.05 / 4) / 1.96)
 
 
 def test_reference_must_be_one_of_the_policies():

@@ -61,6 +61,8 @@ class EpisodeRecord:
     questions: int
     rejections: int
     optimal_value: float | None = None
+    #: the exact persona-blind optimum's expected return for this episode's task and user
+    blind_value: float | None = None
     decisions: list[Decision] = field(default_factory=list)
     #: the step rewards, turn by turn (what a shorter turn budget would have kept)
     rewards: list[float] = field(default_factory=list)
@@ -108,6 +110,9 @@ def summarize(records: Sequence[EpisodeRecord], longest_budget: int | None = Non
         summary["agreement_with_optimal"] = (
             sum(d.action == d.optimal_action for d in judged) / len(judged) if judged else math.nan
         )
+    if records and all(r.blind_value is not None for r in records):
+        summary["regret_blind"], summary["regret_blind_ci95"] = mean_ci([r.blind_value - r.episode_return
+                                                                         for r in records])
     summary["by_turn_budget"] = by_turn_budget(records, longest_budget)
     if records and len(records[0].replay_successes) > 1:
         summary["pass_k"] = pass_k(records)

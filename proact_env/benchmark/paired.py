@@ -10,14 +10,16 @@ episode seeds; anything else is refused.
 
 from __future__ import annotations
 
+from statistics import NormalDist
 from typing import Any, Mapping, Sequence
 
 import numpy as np
 
 from proact_env.benchmark.metrics import EpisodeRecord, mean_ci
 
-#: policies that see what no deployable policy sees (the exact solver reads the hidden state)
-ORACLES = frozenset({"optimal"})
+#: policies the exact solvers compute from the simulator's own model: bounds to measure against, not
+#: contenders (`optimal` also reads the hidden state; `blind_optimal` knows the exact persona prior)
+ORACLES = frozenset({"optimal", "blind_optimal"})
 
 
 class EpisodeMismatchError(ValueError):
@@ -60,7 +62,17 @@ def paired_against(grouped: Mapping[str, Sequence[EpisodeRecord]], reference: st
             raise EpisodeMismatchError(f"{spec!r} and {reference!r} did not play the same episodes")
         differences[spec] = paired_difference([getattr(r, metric) for r in records],
                                               [getattr(r, metric) for r in ref])
-    return {"reference": reference, "metric": metric, "differences": differences}
+    # Each interval covers its own difference 95% of the time; with m comparisons at once, one of them
+    # misses far more often. Bonferroni's widening makes all m hold together with 95% probability.
+    widen = family_z(len(differences)) / 1.96
+    for d in differences.values():
+        d["ci95_family"] = d["ci95"] * widen
+    return {"reference": reference, "metric": metric, "differences": differences, "comparisons": len(differences)}
+
+
+def family_z(comparisons: int, level: float = 0.95) -> float:
+    """The normal quantile that makes `comparisons` two-sided intervals hold jointly at `level` (Bonferroni)."""
+    return NormalDist().inv_cdf(1.0 - (1.0 - level) / (2 * max(1, comparisons)))
 
 
 #: two-sided 95% Student t quantiles by degrees of freedom (runs - 1); a handful of training runs
@@ -89,7 +101,12 @@ def format_difference(d: Mapping[str, Any]) -> str:
 
 
 def format_paired(paired: Mapping[str, Any]) -> str:
-    """One line per policy: its paired difference from the reference."""
-    lines = [f"paired differences in {paired['metric']} from {paired['reference']} (95% intervals):"]
-    lines += [f"  {spec} − {paired['reference']}: {format_difference(d)}" for spec, d in paired["differences"].items()]
+    """One line per policy: its paired difference from the reference, and the interval that holds
+    jointly over every comparison of the run."""
+    m = paired["comparisons"]
+    lines = [f"paired differences in {paired['metric']} from {paired['reference']} (95% intervals, normal "
+             f"approximation of the per-episode differences; [±x]: Bonferroni over the {m} comparisons, "
+             "jointly 95%):"]
+    lines += [f"  {spec} − {paired['reference']}: {format_difference(d)} [±{d['ci95_family']:.4f}]"
+              for spec, d in paired["differences"].items()]
     return "\n".join(lines)

@@ -109,3 +109,38 @@ def plot_reliability(summary: dict[str, Any], path: Path) -> Path:
     fig.savefig(path, dpi=120)
     plt.close(fig)
     return path
+
+
+def plot_regret(summary: dict[str, Any], path: Path) -> Path:
+    """Each policy's regret against the oracle and against the exact persona-blind optimum, with 95%
+    intervals: the gap between the two bars is the information limit (what knowing the user is worth),
+    the blind bar what a persona-blind policy could still gain."""
+    plt = pyplot()
+    optimum = summary["optimum"]
+    specs = list(summary["policies"])
+    metrics = [summary["policies"][s] for s in specs]
+    fig, ax = plt.subplots(figsize=(8, 0.45 * len(specs) + 1.8))
+    rows = range(len(specs))
+    ax.barh([r + 0.2 for r in rows], [m["regret"] for m in metrics], height=0.38,
+            xerr=[m["regret_ci95"] or 0.0 for m in metrics], capsize=3, color="tab:gray",
+            label="regret (against the oracle, which knows the user)")
+    ax.barh([r - 0.2 for r in rows], [m["regret_blind"] for m in metrics], height=0.38,
+            xerr=[m["regret_blind_ci95"] or 0.0 for m in metrics], capsize=3, color="tab:blue",
+            label="regret_blind (against the best persona-blind policy)")
+    limit = optimum["exact_mean_value"] - optimum["blind_mean_value"]
+    ax.axvline(limit, color="tab:red", ls="--", lw=1, label=f"information limit oracle − blind = {limit:.3f}")
+    ax.axvline(0.0, color="black", lw=0.8)
+    ax.set_yticks(list(rows))
+    ax.set_yticklabels(specs)
+    ax.invert_yaxis()
+    ax.set_xlabel("mean return lost per episode (95% intervals)")
+    config = summary["config"]
+    observed = (config.get("env_kwargs") or {}).get("observe_persona", True)
+    ax.set_title(f"{config['env_id']} ({'persona observed' if observed else 'persona hidden'}): "
+                 f"{config['episodes']} episodes per policy")
+    ax.grid(alpha=0.3, axis="x")
+    ax.legend(fontsize=7, loc="lower right")
+    fig.tight_layout()
+    fig.savefig(path, dpi=120)
+    plt.close(fig)
+    return path

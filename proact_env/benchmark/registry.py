@@ -13,6 +13,7 @@ A policy spec is one of:
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import gymnasium as gym
@@ -29,6 +30,7 @@ BUILTIN: dict[str, str] = {
     "seed_rule": "proact_env.baselines.seed_rule:SeedRulePolicy",
     "threshold": "proact_env.baselines.threshold:ThresholdPolicy",
     "optimal": "proact_env.baselines.optimal:OptimalPolicy",
+    "blind_optimal": "proact_env.baselines.blind_optimal:BlindOptimalPolicy",
 }
 
 #: prefix -> "module:callable(env, rest_of_spec)"
@@ -118,6 +120,19 @@ def split_policy_list(text: str) -> list[str]:
     if len(set(flat)) != len(flat):
         raise ValueError(f"--policies lists a policy twice: {text}")
     return specs
+
+
+def training_record(spec: str) -> Path | None:
+    """Where a trained policy's ``training_config.json`` is (the split it was trained on lives there):
+    ``dpo:DIR`` → DIR/training_config.json, ``sb3:[ALGO:]PATH.zip`` → beside the model; None for others."""
+    head, _, rest = spec.partition(":")
+    if head == "dpo":
+        return Path(rest) / "training_config.json"
+    if head == "sb3":
+        algo, sep, path = rest.partition(":")
+        model = path if sep and algo.upper() in ("PPO", "A2C", "DQN") else rest  # as SB3Policy.from_spec reads it
+        return Path(model).parent / "training_config.json"
+    return None
 
 
 def expand_runs(spec: str) -> list[str]:

@@ -10,7 +10,7 @@ import math
 from pathlib import Path
 from typing import Any
 
-from proact_env.benchmark.plots import plot_calibration, plot_pareto, plot_reliability
+from proact_env.benchmark.plots import plot_calibration, plot_pareto, plot_regret, plot_reliability
 from proact_env.benchmark.runner import BenchmarkResults
 from proact_env.errors import MissingExtraError
 from proact_env.io import atomic_write_text, read_json
@@ -20,11 +20,12 @@ logger = logging.getLogger(__name__)
 CSV_COLUMNS = (
     "mean_return", "return_ci95", "success_rate", "success_ci95", "mean_r_task", "r_task_ci95",
     "mean_c_interrupt", "c_interrupt_ci95", "questions_per_episode", "reject_rate", "give_up_rate",
-    "ask_rate", "mean_turns", "regret", "regret_ci95", "agreement_with_optimal",
+    "ask_rate", "mean_turns", "regret", "regret_ci95", "regret_blind", "regret_blind_ci95", "agreement_with_optimal",
 )
 EPISODE_COLUMNS = (
     "policy", "episode", "seed", "task_id", "persona", "episode_return", "r_task", "c_interrupt",
     "success", "gave_up", "turns", "asks", "questions", "rejections", "optimal_value",
+    "blind_value",
 )
 
 
@@ -60,11 +61,14 @@ def write_results(results: BenchmarkResults, out_dir: Path, summary: dict[str, A
 
 
 def write_plots(summary: dict[str, Any], out_dir: Path) -> dict[str, Path]:
-    return {
+    paths = {
         "pareto": plot_pareto(summary, out_dir / "pareto.png"),
         "calibration": plot_calibration(summary, out_dir / "calibration.png"),
         "reliability": plot_reliability(summary, out_dir / "reliability.png"),
     }
+    if (summary.get("optimum") or {}).get("blind_mean_value") is not None:
+        paths["regret"] = plot_regret(summary, out_dir / "regret.png")
+    return paths
 
 
 def read_summary(out_dir: Path) -> Any:

@@ -22,14 +22,18 @@ import numpy as np
 import proact_env  # noqa: F401  (registers the env ids in worker processes)
 from proact_env.benchmark.metrics import Decision, EpisodeRecord, summarize
 from proact_env.benchmark.paired import across_runs, default_reference, paired_against
-from proact_env.benchmark.registry import DEFAULT_POLICIES, make_policy
+from proact_env.benchmark.registry import DEFAULT_POLICIES, make_policy, training_record
 from proact_env.distributed.config import ExecutorConfig, ShardExecutor
 from proact_env.distributed.executor import open_executor
 from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver, decision_state
+from proact_env.solver_blind import BlindSolver, PersonaPrior, UnsupportedPrior
+from proact_env.splits import Split, held_out, recorded_split
 
-#: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy)
-RESULTS_SCHEMA_VERSION = 2
+#: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy);
+#: 3 added `regret_blind` (against the exact persona-blind optimum), `optimum.blind_mean_value` and `splits`
+#: (the declared split evaluated on, and each trained policy's training split and what is held out from it)
+RESULTS_SCHEMA_VERSION = 3
 
 #: pass^k is reported up to k = 8, as τ-bench does
 MAX_REPLAYS = 8
@@ -59,6 +63,14 @@ class BenchmarkConfig:
             play only, so they do not depend on it. Default 1.
         reference: the policy every other one is compared with, episode by episode
             (`proact_env.benchmark.paired`). Default None: the best non-oracle policy of the run.
+        persona_split, task_split: the declared split to evaluate on (`proact_env.splits`). Default
+            ``"all"`` each: the env's own users and tasks.
+        allow_train_split: evaluate a trained policy (``dpo:``, ``sb3:``) on a split that holds out
+            nothing it was trained on, per its recorded ``training_config.json``. Default False:
+            refused, since the numbers would not be held out.
+        regret_blind: measure regret against the exact persona-blind optimum too
+            (`proact_env.solver_blind`) where the env's persona prior is finite. Solving it costs
+            about 15 s of CPU per process, once for all 72 synthetic task shapes. Default True.
     """
 
     env_id: str = "proact_env/Synthetic-v0"
@@ -70,6 +82,10 @@ class BenchmarkConfig:
     reference: str | None = None
     replays: int = 1
     run_groups: dict[str, tuple[str, ...]] = field(default_factory=dict)
+    persona_split: str = "all"
+    task_split: str = "all"
+    allow_train_split: bool = False
+    regret_blind: bool = True
 
     def __post_init__(self) -> None:
         if self.episodes < 1:
@@ -85,6 +101,39 @@ class BenchmarkConfig:
                 raise ValueError(f"run group {group!r} needs two or more runs among the policies, got {list(runs)}")
         if self.reference is not None and self.reference not in self.policies:
             raise ValueError(f"reference {self.reference!r} is not one of the policies {list(self.policies)}")
+        self.make_kwargs()  # an unknown split, or a split that clashes with env_kwargs, fails here
+
+    @property
+    def split(self) -> Split:
+        return Split(self.persona_split, self.task_split)
+
+    def make_kwargs(self) -> dict[str, Any]:
+        """`gymnasium.make` arguments: `env_kwargs` with the declared split applied."""
+        return self.split.env_kwargs(self.env_id, self.env_kwargs)
+
+
+def training_splits(config: BenchmarkConfig) -> dict[str, dict[str, Any]]:
+    """Each trained policy's recorded training split and what the evaluation holds out from it.
+
+    A model trained on a declared split and evaluated where nothing is held out (neither its users
+    nor its tasks) is refused unless `config.allow_train_split`: its numbers would pass for held-out ones.
+    """
+    splits = {}
+    for spec in config.policies:
+        path = training_record(spec)
+        trained = recorded_split(path) if path is not None else None
+        if trained is None:
+            continue
+        outside = held_out(trained, config.split)
+        if trained.declared and not any(outside.values()) and not config.allow_train_split:
+            raise ValueError(
+                f"{spec} was trained on persona split {trained.personas!r} and task split {trained.tasks!r} "
+                f"({path}); evaluating it on persona split {config.persona_split!r} and task split "
+                f"{config.task_split!r} holds out none of its users or tasks. Evaluate on a held-out split "
+                f"(e.g. --persona_split {trained.complement().personas} --task_split {trained.complement().tasks}), "
+                "or pass --allow_train_split for an in-distribution number")
+        splits[spec] = {"trained_on": trained.to_dict(), "held_out": outside}
+    return splits
 
 
 def episode_seeds(seed: int, episodes: int) -> list[int]:
@@ -92,34 +141,36 @@ def episode_seeds(seed: int, episodes: int) -> list[int]:
     return derived_seeds(seed, episodes)
 
 
-#: (run token, spec) -> the env, policy and solver built for it in this process. Loading
+#: (run token, spec) -> the env, policy and solvers built for it in this process. Loading
 #: a model (an SB3 checkpoint, a DPO adapter on an 8B base) once per run, not per chunk.
-_BUILT: dict[tuple[str, str], tuple[gym.Env, Any, SyntheticSolver | None]] = {}
+_BUILT: dict[tuple[str, str], tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]] = {}
 
 
-def _built(config: BenchmarkConfig, spec: str, run: str) -> tuple[gym.Env, Any, SyntheticSolver | None]:
+def _built(config: BenchmarkConfig, spec: str,
+           run: str) -> tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]:
     if any(key[0] != run for key in _BUILT):  # a new run: drop what the previous one built
-        for env, _, _ in _BUILT.values():
+        for env, *_ in _BUILT.values():
             env.close()
         _BUILT.clear()
     if (run, spec) not in _BUILT:
-        env = gym.make(config.env_id, **config.env_kwargs)
-        _BUILT[(run, spec)] = (env, make_policy(spec, env), exact_solver(env))
+        env = gym.make(config.env_id, **config.make_kwargs())
+        blind = blind_solver(env) if config.regret_blind else None
+        _BUILT[(run, spec)] = (env, make_policy(spec, env), exact_solver(env), blind)
     return _BUILT[(run, spec)]
 
 
 def built_policies() -> dict[str, Any]:
     """The policies this process built for the latest run (their `summary()` says e.g. what an LLM failed)."""
-    return {spec: policy for (_, spec), (_, policy, _) in _BUILT.items()}
+    return {spec: policy for (_, spec), (_, policy, *_) in _BUILT.items()}
 
 
 def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int], run: str = "") -> list[EpisodeRecord]:
     """Every policy on episodes `first, first+1, ...` with the given seeds."""
     records = []
     for spec in config.policies:
-        env, policy, solver = _built(config, spec, run)
+        env, policy, solver, blind = _built(config, spec, run)
         for offset, seed in enumerate(seeds):
-            record = play_episode(env, policy, spec, first + offset, seed, solver)
+            record = play_episode(env, policy, spec, first + offset, seed, solver, blind=blind)
             record.replay_successes = [record.success] + [
                 play_episode(env, policy, spec, first + offset, seed, None, user_seed=user_seed).success
                 for user_seed in replay_user_seeds(seed, config.replays)]
@@ -140,9 +191,26 @@ def exact_solver(env: gym.Env) -> SyntheticSolver | None:
         return None
 
 
+def blind_solver(env: gym.Env) -> BlindSolver | None:
+    """The exact persona-blind solver where the persona prior is finite, else None (no `regret_blind`)."""
+    try:
+        return BlindSolver.for_env(env)
+    except (TypeError, UnsupportedPrior):
+        return None
+
+
+def blind_unavailable(make_kwargs: dict[str, Any]) -> str | None:
+    """Why a synthetic run has no persona-blind optimum (None when it has one)."""
+    try:
+        PersonaPrior.for_option(make_kwargs.get("persona", "presets"))
+    except (UnsupportedPrior, ValueError, KeyError) as exc:
+        return str(exc)
+    return None
+
+
 def play_episode(
     env: gym.Env, policy: Any, spec: str, index: int, seed: int, solver: SyntheticSolver | None,
-    user_seed: int | None = None,
+    user_seed: int | None = None, blind: BlindSolver | None = None,
 ) -> EpisodeRecord:
     obs, info = env.reset(seed=seed, options=None if user_seed is None else {"user_seed": user_seed})
     policy.reset(seed)
@@ -153,6 +221,7 @@ def play_episode(
         episode_return=0.0, r_task=0.0, c_interrupt=0.0, success=False, gave_up=False,
         turns=0, asks=0, questions=0, rejections=0,
         optimal_value=solver.model_for(env).value() if solver is not None else None,
+        blind_value=blind.episode_value(env) if blind is not None else None,
     )
     done = False
     while not done:
@@ -199,6 +268,14 @@ class BenchmarkResults:
         optimum = None
         if all(v is not None for v in optimal_values):
             optimum = {"exact_mean_value": float(np.mean(optimal_values))}
+            blind_values = [r.blind_value for r in first]
+            if all(v is not None for v in blind_values):
+                optimum["blind_mean_value"] = float(np.mean(blind_values))
+            elif not self.config.regret_blind:
+                optimum["blind_unavailable"] = "not computed (regret_blind=False)"
+            else:
+                optimum["blind_unavailable"] = blind_unavailable(self.config.make_kwargs()) or \
+                    "an episode's user is outside the env's persona prior"
         longest = max(r.turns for r in self.records)  # every policy's budgets run to the same length
         policies = {spec: summarize(records, longest) for spec, records in grouped.items()}
         reference = self.config.reference or default_reference(
@@ -214,6 +291,7 @@ class BenchmarkResults:
             "paired": paired_against(grouped, reference) if len(grouped) > 1 else None,
             "run_groups": {group: across_runs([policies[run]["mean_return"] for run in runs], runs)
                            for group, runs in self.config.run_groups.items()},
+            "splits": {"evaluation": self.config.split.to_dict(), "models": training_splits(self.config)},
         }
 
 
@@ -238,6 +316,7 @@ def run_benchmark(
 
     Chunks run on `config.workers` local processes, or wherever `executor` runs them (e.g. Ray actors).
     """
+    training_splits(config)  # refuse an evaluation that holds out nothing before any work
     seeds = episode_seeds(config.seed, config.episodes)
     chunks = [(first, seeds[first:first + CHUNK_EPISODES]) for first in range(0, len(seeds), CHUNK_EPISODES)]
     records = []
@@ -254,8 +333,10 @@ def format_table(summary: dict[str, Any]) -> str:
     """The printed comparison: one row per policy, intervals as ±."""
     has_optimum = summary["optimum"] is not None
     header = ["policy", "return", "success", "R_task", "C_int", "q/ep", "reject", "ask", "turns"]
+    has_blind = has_optimum and "blind_mean_value" in summary["optimum"]
     if has_optimum:
-        header += ["regret", "agree"]
+        header += ["regret", "regret_blind"] if has_blind else ["regret"]
+        header += ["agree"]
     rows = [header]
     for spec, m in summary["policies"].items():
         row = [
@@ -270,13 +351,21 @@ def format_table(summary: dict[str, Any]) -> str:
             f"{m['mean_turns']:.2f}",
         ]
         if has_optimum:
-            row += [f"{m['regret']:.3f} ±{_fmt(m['regret_ci95'])}", f"{m['agreement_with_optimal']:.3f}"]
+            row += [f"{m['regret']:.3f} ±{_fmt(m['regret_ci95'])}"]
+            if has_blind:
+                row += [f"{m['regret_blind']:+.3f} ±{_fmt(m['regret_blind_ci95'])}"]
+            row += [f"{m['agreement_with_optimal']:.3f}"]
         rows.append(row)
     widths = [max(len(r[i]) for r in rows) for i in range(len(header))]
     lines = ["  ".join(cell.ljust(w) for cell, w in zip(row, widths)).rstrip() for row in rows]
     lines.insert(1, "  ".join("-" * w for w in widths))
     if has_optimum:
         lines.append(f"exact optimal value (mean over these episodes): {summary['optimum']['exact_mean_value']:.3f}")
+        if has_blind:
+            lines.append(f"exact persona-blind optimal value (mean over these episodes): "
+                         f"{summary['optimum']['blind_mean_value']:.3f}")
+        else:
+            lines.append(f"no persona-blind optimum: {summary['optimum']['blind_unavailable']}")
     for group, g in summary.get("run_groups", {}).items():
         lines.append(f"{group} over {len(g['runs'])} training runs: mean return {g['mean_return']:.3f}, "
                      f"sd across runs {g['sd']:.3f} (95% t-interval ±{g['ci95']:.3f}); "
@@ -298,6 +387,19 @@ def _reliability_lines(summary: dict[str, Any]) -> list[str]:
         for spec, m in summary["policies"].items():
             lines.append(f"  {spec.ljust(width)}  " + "  ".join(f"{v:.3f}" for v in m["pass_k"].values()))
     return lines
+
+
+def format_split(splits: dict[str, Any]) -> str:
+    """What the run evaluates on and, for each trained policy, what of that is held out from its training."""
+    evaluation = splits["evaluation"]
+    users = ", ".join(evaluation["presets"]) if evaluation["presets"] else "sampled personas"
+    lines = [f"split: persona {evaluation['personas']} ({users}), tasks {evaluation['tasks']}"]
+    for spec, model in splits["models"].items():
+        trained, outside = model["trained_on"], model["held_out"]
+        lines.append(f"  {spec}: trained on persona split {trained['personas']}, task split {trained['tasks']}; "
+                     f"held out here: users {'yes' if outside['personas'] else 'no'}, "
+                     f"tasks {'yes' if outside['tasks'] else 'no'}")
+    return "\n".join(lines)
 
 
 def format_lost_value(summary: dict[str, Any], top: int = 3) -> str:

@@ -8,6 +8,7 @@ from pathlib import Path
 
 from proact_env.benchmark.registry import DEFAULT_POLICIES
 from proact_env.cli.backend_args import add_backend_arguments, executor_config_from_args
+from proact_env.splits import PERSONA_SPLIT_HELP, TASK_SPLIT_HELP, Split
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
@@ -32,6 +33,14 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--replays", type=int, default=1, metavar="K",
                    help="play each episode K times (1-8) with fresh user randomness and report pass^k "
                         "(default: %(default)s)")
+    p.add_argument("--persona_split", default="all", help=PERSONA_SPLIT_HELP + " (default: %(default)s)")
+    p.add_argument("--task_split", default="all", help=TASK_SPLIT_HELP + " (default: %(default)s)")
+    p.add_argument("--allow_train_split", action="store_true",
+                   help="evaluate dpo:/sb3: models on a split that holds out none of the users or tasks their "
+                        "training_config.json says they were trained on (an in-distribution number; default: refused)")
+    p.add_argument("--no_regret_blind", action="store_true",
+                   help="skip the exact persona-blind optimum and its regret_blind column (it costs about 15 s "
+                        "of CPU per process on Synthetic-v0; default: computed where the persona prior is finite)")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
     add_backend_arguments(p, local_workers="processes (default: 1, in this process); results do not depend on it")
     p.set_defaults(func=run)
@@ -47,6 +56,7 @@ def run(args: argparse.Namespace) -> int:
         BenchmarkConfig,
         built_policies,
         format_lost_value,
+        format_split,
         format_table,
         run_benchmark,
     )
@@ -71,11 +81,17 @@ def run(args: argparse.Namespace) -> int:
             reference=args.reference,
             replays=args.replays,
             run_groups=groups,
+            persona_split=args.persona_split,
+            task_split=args.task_split,
+            allow_train_split=args.allow_train_split,
+            regret_blind=not args.no_regret_blind,
         )
         with tqdm(total=config.episodes * len(config.policies), unit="ep", disable=args.no_progress,
                   desc="benchmark") as bar:
             results = run_benchmark(config, progress=bar.update, executor=executor)
     summary = results.summary()
+    if summary["splits"]["models"] or Split(args.persona_split, args.task_split).declared:
+        print(format_split(summary["splits"]))
     print(format_table(summary))
     if summary["paired"]:
         print(format_paired(summary["paired"]))

@@ -10,6 +10,7 @@ from proact_env.cli.backend_args import add_backend_arguments, executor_config_f
 from proact_env.cli.llm_args import add_llm_arguments, llm_config_from_args, print_llm_summary
 from proact_env.env import DEFAULT_MAX_TURNS
 from proact_env.errors import RunFailedError
+from proact_env.splits import PERSONA_SPLIT_HELP, TASK_SPLIT_HELP
 from proact_env.types import Action
 
 
@@ -49,6 +50,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         "e.g. 'optimal' or 'threshold:tau=0.4'")
     p.add_argument("--seed", type=int, default=0, help="random seed of the run: same seed, same file")
     p.add_argument("--persona", default="presets", help="presets (default), sampled, or a preset name")
+    p.add_argument("--persona_split", default="all", help=PERSONA_SPLIT_HELP + " (default: %(default)s)")
+    p.add_argument("--task_split", default="all",
+                   help=TASK_SPLIT_HELP + "; here synthetic slot tasks only (default: %(default)s)")
     p.add_argument("--resume", action="store_true", help="continue an interrupted run of the same command")
     p.add_argument("--overwrite", action="store_true", help="replace an existing output file")
     p.add_argument("--no-progress", action="store_true", help="hide the progress bar")
@@ -70,7 +74,8 @@ def run(args: argparse.Namespace) -> int:
     llm = llm_config_from_args(args)
     config = GenerationConfig(
         out=args.out, mode=args.mode, domain=args.domain, generator=args.generator, n_states=n_states, dataset_path=args.dataset_path,
-        seed=args.seed, persona=args.persona, mainline_action=args.mainline_action, mainline=args.mainline, multi_turn=args.multi_turn,
+        seed=args.seed, persona=args.persona, persona_split=args.persona_split, task_split=args.task_split,
+        mainline_action=args.mainline_action, mainline=args.mainline, multi_turn=args.multi_turn,
         max_turns=args.max_turns, lookahead=args.lookahead, continuation=args.continuation, concurrency=args.concurrency, resume=args.resume,
         overwrite=args.overwrite,
         backbone={"provider": llm.provider, "model": llm.model, **llm.cache_identity()},

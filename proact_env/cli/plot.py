@@ -1,4 +1,4 @@
-"""`proact plot`: redraw the benchmark's plots from a saved results.json."""
+"""`proact plot`: redraw a saved benchmark's plots (Pareto, calibration, reliability, regret) from results.json."""
 
 from __future__ import annotations
 
@@ -13,7 +13,7 @@ POLICY_NUMBERS = ("mean_r_task", "mean_c_interrupt")
 
 
 def add_parser(sub: argparse._SubParsersAction) -> None:
-    p = sub.add_parser("plot", help="redraw pareto.png, calibration.png and reliability.png from a benchmark's "
+    p = sub.add_parser("plot", help="redraw a benchmark's plots (pareto, calibration, reliability, regret) from its "
                                     "results.json")
     p.add_argument("--results", "--input", type=Path, required=True,
                    help="the benchmark output folder (holding results.json)")

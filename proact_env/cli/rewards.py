@@ -41,13 +41,16 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
 
 def run(args: argparse.Namespace) -> int:
     from proact_env.preferences import build_preferences, write_preferences
+    from proact_env.splits import meta_path, recorded_split
 
     config = RewardConfig.from_weights(alpha=args.alpha, w1=args.w1, w2=args.w2, w3=args.w3, w4=args.w4)
     pairs, summary = build_preferences(args.trajectories, config, margin=args.margin, completions=args.completions)
     if summary.failed and not summary.trajectories:
         raise RunFailedError(f"{args.trajectories}: every one of its {summary.failed} states failed during "
                              "'proact generate' (its 'failed' lines say why): there is nothing to pair")
-    write_preferences(args.out, pairs, config, args.margin, args.completions)
+    split = recorded_split(meta_path(args.trajectories))  # the pairs inherit their trajectories' split
+    write_preferences(args.out, pairs, config, args.margin, args.completions,
+                      split.to_dict() if split is not None else None)
     print(summary.describe())
     print(f"wrote {args.out}")
     return 0

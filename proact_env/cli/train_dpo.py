@@ -37,6 +37,11 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                    help="seeds the split, the adapter initialisation and the data order")
     p.add_argument("--bf16", action="store_true", help="bfloat16 training (GPU only)")
     p.add_argument("--load_in_4bit", action="store_true", help="4-bit base (needs bitsandbytes and a GPU)")
+    p.add_argument("--persona_split", default=None,
+                   help="the persona split the pairs were made on, recorded for held-out checks; "
+                        "default: read from the pairs' .meta.json (given, it must agree with it)")
+    p.add_argument("--task_split", default=None,
+                   help="the task split the pairs were made on (same rules as --persona_split; default: from the data)")
     p.add_argument("--precompute_ref_log_probs", action=argparse.BooleanOptionalAction,
                    default=d["precompute_ref_log_probs"].default,
                    help="score the reference once before training, not at every step")
@@ -54,6 +59,7 @@ def run(args: argparse.Namespace) -> int:
         batch_size=args.batch_size, grad_accum=args.grad_accum, max_length=args.max_length, bf16=args.bf16,
         load_in_4bit=args.load_in_4bit, val_split=args.val_split, seed=args.seed,
         precompute_ref_log_probs=args.precompute_ref_log_probs,
+        persona_split=args.persona_split, task_split=args.task_split,
     )
     paths = train(config)
     print("wrote " + ", ".join(str(p) for p in paths.values()))

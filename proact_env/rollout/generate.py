@@ -26,7 +26,7 @@ from proact_env.distributed.config import ShardExecutor
 from proact_env.distributed.executor import ThreadExecutor
 from proact_env.domains.scripted import ScriptedBackbone
 from proact_env.domains.states import StateTask, load_state_tasks
-from proact_env.domains.synthetic.tasks import SyntheticSpec, SyntheticTaskSource
+from proact_env.domains.synthetic.tasks import SyntheticSpec
 from proact_env.env import DEFAULT_MAX_TURNS, ProactEnv
 from proact_env.errors import SchemaError
 from proact_env.io import UnitWriter, atomic_write_text, read_json
@@ -36,6 +36,7 @@ from proact_env.personas import PRESETS, Persona
 from proact_env.records import FailedLine, LookaheadStep, TrajectoryLine, UserReaction
 from proact_env.rng import derived_seeds
 from proact_env.seed_rule import seed_rule_action
+from proact_env.splits import Split
 from proact_env.text import message_stats
 from proact_env.types import Action, Backbone, MessageRequest, ReactionMeta, Task, TaskScore, TaskSource
 
@@ -75,6 +76,9 @@ class GenerationConfig:
         dataset_path: states JSONL in the seed schema (dataset mode).
         seed: seeds every unit. Default 0.
         persona: ``presets``, ``sampled`` or a preset name, drawn per state. Default ``presets``.
+        persona_split, task_split: a declared split (`proact_env.splits`): the users drawn per
+            state and, in synthetic slots mode, the tasks. Recorded in the ``.meta.json`` sidecar.
+            Default ``"all"`` each.
         mainline_action: force the mainline action; None uses the seed's persona rule.
         mainline: a policy spec that picks the mainline action instead (e.g. ``random``):
             the states a multi-turn run reaches are the ones its mainline visits, so a
@@ -101,6 +105,8 @@ class GenerationConfig:
     dataset_path: Path | None = None
     seed: int = 0
     persona: str = "presets"
+    persona_split: str = "all"
+    task_split: str = "all"
     mainline_action: Action | None = None
     mainline: str | None = None
     multi_turn: bool = False
@@ -133,6 +139,19 @@ class GenerationConfig:
             raise ValueError("--mainline (a policy) and --mainline_action (a fixed action) exclude each other")
         if self.persona not in ("presets", "sampled") and self.persona not in PRESETS:
             raise ValueError(f"--persona must be presets, sampled or a preset ({', '.join(PRESETS)}), got {self.persona!r}")
+        if self.persona != "presets" and self.persona_split != "all":
+            raise ValueError("--persona and --persona_split both choose the users: give one of them")
+        if self.split.tasks != "all" and (self.mode, self.generator) != ("synthetic", "slots"):
+            raise ValueError("--task_split splits the synthetic slot tasks; a states file is one task set (make it "
+                             "from one split, e.g. 'proact convert-mbpp --split train')")
+
+    @property
+    def split(self) -> Split:
+        return Split(self.persona_split, self.task_split)
+
+    def persona_option(self) -> str | list[str]:
+        """The env's `persona` argument: the split's users, or `persona` when no split is declared."""
+        return self.split.persona_option() if self.persona_split != "all" else self.persona
 
     def identity(self) -> dict[str, Any]:
         """What must not change between a run and its resumption."""
@@ -140,6 +159,7 @@ class GenerationConfig:
             "mode": self.mode, "domain": self.domain, "generator": self.generator, "n_states": self.n_states,
             "dataset_path": str(self.dataset_path) if self.dataset_path else None, "seed": self.seed,
             "persona": self.persona,
+            "split": self.split.to_dict(),
             "mainline_action": self.mainline_action.label if self.mainline_action is not None else None,
             "multi_turn": self.multi_turn, "max_turns": self.max_turns, "lookahead": self.lookahead, "continuation": self.continuation,
             "backbone": self.backbone,
@@ -192,7 +212,7 @@ def _generator(config: GenerationConfig) -> TaskSource:
         from proact_env.domains.planning import PlanningTaskSource
 
         return PlanningTaskSource()
-    return SyntheticTaskSource(domain=config.domain)
+    return config.split.synthetic_source(config.domain)
 
 
 def _check_unique_ids(items: Sequence[StateTask]) -> None:
@@ -232,7 +252,7 @@ class UnitGenerator:
         if env is None:
             env = ProactEnv(
                 backbone=self.backbone_factory() if self.backbone_factory else ScriptedBackbone(),
-                persona=self.config.persona,
+                persona=self.config.persona_option(),
                 max_turns=self.config.max_turns,
             )
             self._local.env = env
@@ -419,6 +439,7 @@ def _check_resumable(config: GenerationConfig, writer: UnitWriter) -> None:
     identity = config.identity()
     if config.resume and sidecar.is_file():
         saved = read_json(sidecar)
+        saved.setdefault("split", Split().to_dict())  # written before splits existed: the whole distribution
         changed = {k: (saved.get(k), v) for k, v in identity.items() if saved.get(k) != v}
         if changed:
             raise ValueError(f"cannot resume {config.out}: settings differ from the interrupted run: {changed}")
