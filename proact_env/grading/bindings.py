@@ -106,8 +106,8 @@ def module_bindings(code: str) -> frozenset[str] | None:
     return frozenset(names)
 
 
-def needed_names(source: str) -> frozenset[str]:
-    """Free names a test (a statement or an expression) reads that builtins do not provide."""
+def read_names(source: str) -> frozenset[str]:
+    """Free names a test (a statement or an expression) reads, builtins included."""
     tree = _parse(source)
     if tree is None:
         return frozenset()
@@ -115,7 +115,12 @@ def needed_names(source: str) -> frozenset[str]:
     own = {name for node in ast.walk(tree) for name in _bindings(node)}
     own |= {a.arg for node in ast.walk(tree) if isinstance(node, ast.arguments)
             for a in (*node.posonlyargs, *node.args, *node.kwonlyargs, node.vararg, node.kwarg) if a is not None}
-    return frozenset(loaded - own - _BUILTIN_NAMES)
+    return frozenset(loaded - own)
+
+
+def needed_names(source: str) -> frozenset[str]:
+    """Free names a test (a statement or an expression) reads that builtins do not provide."""
+    return read_names(source) - _BUILTIN_NAMES
 
 
 def _free_names(node: ast.AST) -> set[str]:

@@ -43,7 +43,7 @@ from proact_env.grading.asserts import (
     shadowed_names,
     split_test,
 )
-from proact_env.grading.bindings import SetupSplit, module_bindings, needed_names, split_setup
+from proact_env.grading.bindings import SetupSplit, module_bindings, needed_names, read_names, split_setup
 from proact_env.grading.expressions import CheckError, evaluate, truthy
 from proact_env.grading.sandbox import Job, JobEnd, SandboxConfig, SandboxLimits, probe
 from proact_env.grading.wire import Decoder, ProbeResult, WireError, decode_text, parse_line, value_source
@@ -200,10 +200,15 @@ def _route(test: SplitTest, setup: SetupSplit) -> str:
     if test.whole:
         return WHERE_RUNNER
     for source in test.probes:
-        names = _needed(source)
+        names = _reads(source)  # builtins included: a program may define its own `sum` (MBPP 126)
         if not names & setup.from_program or names & setup.runner_only:
             return WHERE_RUNNER
     return WHERE_SELF_CHECK if test.both_sides else WHERE_GRADER
+
+
+@lru_cache(maxsize=65536)
+def _reads(source: str) -> frozenset[str]:
+    return read_names(source)
 
 
 @lru_cache(maxsize=65536)

@@ -596,6 +596,7 @@ class Job:
             self._workdir = tempfile.mkdtemp(prefix="proact-job-")
             if launcher.run_as_root and launcher.level in ("landlock", "uid"):
                 self._uid, self._lock = _SLOTS.acquire(config.fallback_uid_base)
+                os.chown(self._workdir, self._uid, self._uid)  # the job's own tmpfs hides it; its own all the same
         # measured where nothing caps it: a non-root job's temp dir at the landlock level
         self._watch = self._workdir if launcher.level == "landlock" and self._uid is None else None
         self._next_poll = self._start_time + _FILE_POLL_S
