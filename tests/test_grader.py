@@ -49,8 +49,9 @@ def test_statements_that_are_not_a_single_assert_are_not_split():
 
 
 def test_plan_routes_each_test_where_the_program_cannot_reach_its_verdict():
-    program = "import sys\ndef f(x):\n    return x\ndef g(x):\n    return x\n"
-    setup = "candidate = f\nexpected = sum(range(4))\nimport math\ndef helper(x):\n    return x + 1\n"
+    program = "import sys\ndef f(x):\n    return x\ndef g(x):\n    return helper(x) - 1\n"  # uses the setup's helper
+    setup = ("candidate = f\nexpected = sum(range(4))\nimport math\ndef helper(x):\n    return x + 1\n"
+             "def answer():\n    return 6\n")
     tests = ["assert f(1) == 1",  # split: probe to the program, check in the grader
              "assert f(1) == g(1)",  # every side from the program
              "assert candidate(2) == expected",  # expected value computed by the setup code
@@ -60,7 +61,9 @@ def test_plan_routes_each_test_where_the_program_cannot_reach_its_verdict():
     plan = plan_tests(program, tests, setup)
     assert [t.where for t in plan.tests] == [WHERE_GRADER, WHERE_SELF_CHECK] + [WHERE_RUNNER] * 3 + [WHERE_GRADER]
     assert plan.tests[-1].missing == "h"
-    assert "expected" not in plan.program_setup and "helper" in plan.program_setup  # values stay apart, code not
+    # values and test-only helpers stay apart; what the program calls without writing it does not
+    assert "expected" not in plan.program_setup and "answer" not in plan.program_setup
+    assert "def helper" in plan.program_setup and "def answer" in plan.runner_setup
     assert "expected = sum(range(4))" in plan.runner_setup and "import sys" in plan.runner_setup
     assert set(plan.remote) == {"f", "g", "candidate"}
 

@@ -1009,3 +1009,13 @@ def test_ci_grades_at_the_bubblewrap_level():
     if os.environ.get("CI", "").lower() != "true" and os.environ.get("PROACT_ISOLATION") != "bwrap":
         pytest.skip("only CI must have bubblewrap")
     assert probe(SandboxConfig()).level == "bwrap"
+
+
+def test_each_level_names_what_it_does_not_stop():
+    landlock = sandbox.Launcher(level="landlock", python=sys.executable, python_flags=(), harness="",
+                                run_as_root=False, landlock_abi=5, seccomp=True)
+    assert any("Landlock ABI 5 < 6" in gap for gap in landlock.gaps())  # below ABI 6: not used silently
+    assert any("TCP" in gap for gap in replace(landlock, landlock_abi=3, seccomp=False).gaps())
+    assert replace(landlock, run_as_root=True).gaps() == ["learning which paths exist (stat) outside its directory"]
+    assert any("world-readable" in gap for gap in replace(landlock, level="uid", run_as_root=True).gaps())
+    assert replace(landlock, level="bwrap").gaps() == []

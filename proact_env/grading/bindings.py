@@ -147,7 +147,7 @@ def _module_scope(tree: ast.Module) -> list[ast.AST]:
     return nodes
 
 
-_DEFINITIONS = (ast.Import, ast.ImportFrom, ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
+_DEFINITIONS = (ast.FunctionDef, ast.AsyncFunctionDef, ast.ClassDef)
 
 
 @dataclass(frozen=True)
@@ -159,10 +159,11 @@ class SetupSplit:
             (besides plain imports), and setup names computed from those
             (``candidate = find_zero``, fixtures built from its classes).
         program_setup: the setup code the program's interpreter runs: imports,
-            definitions (the prompt's helper functions), statements that need the
-            program, and what those read. Values the setup computes without the
-            program (``odd_sum = ...``, random generators) stay out, so the
-            program never holds an expected value.
+            statements that need the program, the definitions the program calls
+            without writing them (a prompt's helper functions), and what those
+            read. Values the setup computes without the program (``odd_sum =
+            ...``, random generators) and helpers only the tests use stay out, so
+            the program never holds an expected value.
         runner_setup: the setup code of the tests' own interpreter: the
             program's imports (the real modules), then every setup statement that
             does not need the program.
@@ -194,8 +195,13 @@ def split_setup(program: str, setup_code: str) -> SetupSplit | None:
             from_program |= binds
         else:
             from_program -= binds
-    # the program's interpreter runs definitions and what needs the program, and the values those read
-    keep = [needs_program[i] or isinstance(s, _DEFINITIONS) for i, s in enumerate(statements)]
+    # the program's interpreter runs imports, what needs the program, the definitions the program uses
+    # without writing them (a prompt's helper functions), and the values those read
+    program_reads = {n.id for n in ast.walk(program_tree) if isinstance(n, ast.Name) and isinstance(n.ctx, ast.Load)}
+    program_reads -= bound_anywhere(program)
+    keep = [needs_program[i] or isinstance(s, (ast.Import, ast.ImportFrom))
+            or (isinstance(s, _DEFINITIONS) and bool(_statement_bindings(s) & program_reads))
+            for i, s in enumerate(statements)]
     wanted = set().union(*(_free_names(s) for s, k in zip(statements, keep) if k))
     for i in reversed(range(len(statements))):
         if not keep[i] and _statement_bindings(statements[i]) & wanted:

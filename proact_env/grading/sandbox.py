@@ -284,15 +284,13 @@ class Launcher:
         if not self.seccomp:
             gaps.append(f"UDP, unix and netlink sockets, SysV IPC and kernel keys (no seccomp filter for "
                         f"{os.uname().machine})")
+            if self.level == "uid" or self.landlock_abi < 4:
+                gaps.append("TCP connections" + (f" (Landlock ABI {self.landlock_abi} < 4)" if self.landlock_abi else ""))
             if not self.run_as_root:
                 gaps.append("changing the resource limits and priority of your other processes, this one included")
         if self.level == "uid":
-            gaps += ["reading world-readable files (your data sets, others' homes)",
-                     "writing world-writable directories other than /tmp, /var/tmp and /dev/shm",
-                     "TCP and every socket" if not self.seccomp else "nothing else"]
-            return gaps[:-1] if gaps[-1] == "nothing else" else gaps
-        if self.landlock_abi < 4 and not self.seccomp:
-            gaps.append(f"TCP connections (Landlock ABI {self.landlock_abi} < 4)")
+            return gaps + ["reading world-readable files (your data sets, others' homes)",
+                           "writing world-writable directories other than /tmp, /var/tmp and /dev/shm"]
         if not self.run_as_root:
             if self.landlock_abi < 6:
                 gaps.append(f"signals to your other processes, this one included (Landlock ABI {self.landlock_abi} < 6)")
