@@ -23,21 +23,24 @@ from proact_env.grading import SandboxConfig, SandboxLimits, run_tests, sandbox
 
 ATTACK = """
 import os, sys, resource
+started = 0
 if os.fork() == 0:
     os.setsid()
     if os.fork() == 0:
         os.execv(sys.executable, [sys.executable, "-c", "import time; time.sleep(30)", "{marker}-daemon"])
     os._exit(0)
+started += 1
 HOP = "import os, time\\nfor _ in range(300):\\n    if os.fork():\\n        os._exit(0)\\n    time.sleep(0.02)\\n"
 if os.fork() == 0:
     os.setsid()
     os.execv(sys.executable, [sys.executable, "-c", HOP, "{marker}-hop"])
+started += 1
 try:
     resource.prlimit(os.getppid(), resource.RLIMIT_NOFILE, (8, 8))
 except OSError:
     pass
 def f():
-    return 1
+    return started
 """
 
 
@@ -91,7 +94,7 @@ def main(level: str, variant: str) -> dict:
         sandbox.Launcher.confinement = without_reaper_or_seccomp
     config = SandboxConfig(isolation=level, allow_unisolated=True, limits=SandboxLimits(timeout_s=10.0))
     marker = f"nonroot-{os.getpid()}-{time.monotonic_ns()}"
-    report = run_tests(ATTACK.format(marker=marker), ["assert f() == 1"], config=config)
+    report = run_tests(ATTACK.format(marker=marker), ["assert f() == 2"], config=config)  # both forks happened
     time.sleep(1.0)
     result = {"uid": os.getuid(), "isolation": report.isolation, "score": report.score,
               "alive": len(job_processes(marker)), "nofile": resource.getrlimit(resource.RLIMIT_NOFILE)[0]}

@@ -929,14 +929,16 @@ def test_control_without_seccomp_landlock_jobs_reach_both(listeners, monkeypatch
 
 
 def run_unprivileged(level: str, variant: str) -> dict:
-    """tests/sandbox_nonroot.py as an unprivileged user (uid 65534 when this test runs as root)."""
+    """tests/sandbox_nonroot.py as an unprivileged user: when this test runs as root, a uid of its own, so
+    that no other process of that user (bwrap jobs run as 65534) counts against the job's process limit."""
     helper = [str(Path(__file__).with_name("sandbox_nonroot.py")), level, variant]
     env = {"PATH": os.environ.get("PATH", "/usr/bin:/bin"), "HOME": "/tmp",
            "PYTHONPATH": os.pathsep.join([str(REPO)] + site.getsitepackages())}
     if os.geteuid() != 0:
         command = [sys.executable, *helper]
     else:
-        drop = ["setpriv", "--reuid=65534", "--regid=65534", "--clear-groups"]
+        uid = 1_990_000_000 + os.getpid() % 1_000_000
+        drop = ["setpriv", f"--reuid={uid}", f"--regid={uid}", "--clear-groups"]
         python = sys.executable  # the venv's interpreter, or a system one of the same version it cannot reach
         if subprocess.run([*drop, python, "-c", "pass"], capture_output=True, env=env).returncode != 0:
             python = shutil.which(f"python{sys.version_info[0]}.{sys.version_info[1]}", path="/usr/bin:/usr/local/bin")
