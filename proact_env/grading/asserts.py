@@ -74,7 +74,8 @@ def shadowed_names(program: str, setup_code: str = "") -> frozenset[str]:
     is evaluated in the sandbox (MBPP task 126 defines its own ``sum``). A plain
     ``import math`` binds the real module and does not count.
     """
-    found = bound_anywhere(program, MODULE_NAMES) | bound_anywhere(setup_code, MODULE_NAMES)
+    modules = frozenset(MODULE_NAMES)
+    found = bound_anywhere(program, modules) | bound_anywhere(setup_code, modules)
     return found & (frozenset(PURE_BUILTINS) | frozenset(MODULE_NAMES))
 
 

@@ -61,6 +61,7 @@ def _bindings(node: ast.AST) -> set[str]:
     return set()
 
 
+@lru_cache(maxsize=64)
 def bound_anywhere(code: str, real_modules: frozenset[str] = frozenset()) -> frozenset[str]:
     """Every name `code` binds in any scope (empty if it does not parse): errs towards too many.
 
@@ -79,6 +80,7 @@ def bound_anywhere(code: str, real_modules: frozenset[str] = frozenset()) -> fro
     return frozenset(found)
 
 
+@lru_cache(maxsize=64)
 def module_bindings(code: str) -> frozenset[str] | None:
     """The names `code` binds at module level; None when it does not parse.
 
