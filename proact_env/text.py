@@ -13,9 +13,41 @@ from typing import NamedTuple
 # Code and URLs may contain "?" that are not questions; they are removed before counting.
 _INLINE_CODE = re.compile(r"`[^`\n]*`")
 _URL = re.compile(r"(?:https?://|www\.)\S+", re.I)
-# A question is a run of text with at least one letter, ended by one or more "?"
-# (optionally mixed with "!"), e.g. "Which format?", "Really?!", "Sure??".
-_QUESTION = re.compile(r"[^.!?\n]*[A-Za-z][^.!?\n]*\?[?!]*")
+# A question is a run of text between sentence ends (".", "!", "?", a new line) that holds a
+# letter and ends in "?", with any "?" and "!" that follow: "Which format?", "Really?!", "Sure??".
+# Every pattern here runs in linear time on any text: a run is only tried where one starts (the
+# lookbehind), and nothing is re-scanned. The form without the lookbehind,
+# [^.!?\n]*[A-Za-z][^.!?\n]*\?[?!]*, found the same questions but retried a long line without
+# a "?" from every position, each a quadratic backtrack: 2,000 characters took 5.5 s, 4,000 took 43 s.
+_QUESTION = re.compile(r"(?<![^.!?\n])(?=[^.!?\n]*[A-Za-z])[^.!?\n]*+\?[?!]*+")
+
+
+def fenced_blocks(text: str, tag: re.Pattern[str], *, closed_only: bool = False) -> list[tuple[str, str]]:
+    """The Markdown code blocks of a message, as (tag, body) pairs in order.
+
+    A block opens with ``` anywhere; its tag is the first group of `tag`
+    matched right after the fence (spaces included); the rest of that line is
+    ignored and the body runs to the next ```. A block with no closing fence
+    runs to the end of the text, or is dropped when `closed_only`. These are the
+    matches of ```` ```<tag>[^\\n]*\\n(.*?)(?:```|\\Z) ```` (without ``\\Z`` when
+    `closed_only`), found in linear time: that pattern backtracked quadratically
+    on a long line with no new line after a fence (40,000 characters: 3.4 s).
+    """
+    blocks = []
+    position = 0
+    while True:
+        start = text.find("```", position)
+        newline = text.find("\n", start + 3) if start >= 0 else -1
+        if newline < 0:  # no fence, or no line after it: no later fence has one either
+            return blocks
+        label = tag.match(text, start + 3, newline)
+        end = text.find("```", newline + 1)
+        if end < 0:
+            if not closed_only:
+                blocks.append((label.group(1) if label else "", text[newline + 1:]))
+            return blocks
+        blocks.append((label.group(1) if label else "", text[newline + 1:end]))
+        position = end + 3
 
 
 def strip_code(text: str) -> str:

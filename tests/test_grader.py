@@ -8,39 +8,64 @@ import json
 import pytest
 
 from proact_env.grading import GradeJob, grade_many, run_tests
-from proact_env.grading.asserts import WHERE_GRADER, WHERE_GRADER_BOTH_SIDES, WHERE_SANDBOX, shadowed_names, split_test
+from proact_env.grading.asserts import WHERE_GRADER, WHERE_RUNNER, WHERE_SELF_CHECK, shadowed_names, split_test
 from proact_env.grading.expressions import CheckError, evaluate, truthy
+from proact_env.grading.grader import plan_tests
 from proact_env.grading.sandbox import probe
-from proact_env.grading.wire import ConsumedIterator, Unserialisable, WireError, decode_value, parse_records
+from proact_env.grading.wire import (
+    ConsumedIterator,
+    Decoder,
+    Unserialisable,
+    WireError,
+    decode_value,
+    parse_line,
+    value_source,
+)
 
 
 @pytest.mark.parametrize(
-    ("test", "probes", "where"),
+    ("test", "probes", "both_sides"),
     [
-        ("assert f(1, 2) == 3", ("f(1, 2)",), WHERE_GRADER),
-        ("assert set(f(x)) == set((4, 5))", ("f(x)",), WHERE_GRADER),
-        ("assert math.isclose(f(10), 4188.79, rel_tol=0.001)", ("f(10)",), WHERE_GRADER),
-        ("assert abs(f(1.33) - 0.33) < 1e-6", ("f(1.33)",), WHERE_GRADER),
-        ("assert not f([])", ("f([])",), WHERE_GRADER),
-        ("assert f(root) == False", ("f(root)",), WHERE_GRADER),
-        ("assert f(a) == f(b)", ("f(a)", "f(b)"), WHERE_GRADER_BOTH_SIDES),
-        ("assert f(x).lower() == 'ab'", ("f(x).lower()",), WHERE_GRADER),
-        ("assert [f(i) for i in range(3)] == [0, 1, 2]", ("[f(i) for i in range(3)]",), WHERE_GRADER),
+        ("assert f(1, 2) == 3", ("f(1, 2)",), False),
+        ("assert set(f(x)) == set((4, 5))", ("f(x)",), False),
+        ("assert math.isclose(f(10), 4188.79, rel_tol=0.001)", ("f(10)",), False),
+        ("assert abs(f(1.33) - 0.33) < 1e-6", ("f(1.33)",), False),
+        ("assert not f([])", ("f([])",), False),
+        ("assert f(root) == False", ("f(root)",), False),
+        ("assert f(a) == f(b)", ("f(a)", "f(b)"), True),
+        ("assert f(x).lower() == 'ab'", ("f(x).lower()",), False),
+        ("assert [f(i) for i in range(3)] == [0, 1, 2]", ("[f(i) for i in range(3)]",), False),
     ],
 )
-def test_only_calls_into_the_program_become_probes(test, probes, where):
+def test_only_calls_into_the_program_become_probes(test, probes, both_sides):
     split = split_test(test, frozenset({"math"}))
-    assert split.probes == probes
-    assert split.where == where
-    # the expected value never travels to the sandbox
-    assert split.job_entry() == ("probes", probes)
+    assert split.probes == probes  # the expected value never travels to the program
+    assert split.both_sides == both_sides and not split.whole
 
 
-def test_statements_that_are_not_a_single_assert_run_in_the_sandbox():
-    loop = "for i in range(3):\n    assert f(i) == i"
-    split = split_test(loop)
-    assert split.in_sandbox and split.where == WHERE_SANDBOX
-    assert split.job_entry() == ("statement", (loop,))
+def test_statements_that_are_not_a_single_assert_are_not_split():
+    split = split_test("for i in range(3):\n    assert f(i) == i")
+    assert split.whole and split.probes == ()
+
+
+def test_plan_routes_each_test_where_the_program_cannot_reach_its_verdict():
+    program = "import sys\ndef f(x):\n    return x\ndef g(x):\n    return helper(x) - 1\n"  # uses the setup's helper
+    setup = ("candidate = f\nexpected = sum(range(4))\nimport math\ndef helper(x):\n    return x + 1\n"
+             "def answer():\n    return 6\n")
+    tests = ["assert f(1) == 1",  # split: probe to the program, check in the grader
+             "assert f(1) == g(1)",  # every side from the program
+             "assert candidate(2) == expected",  # expected value computed by the setup code
+             "assert f(3) == sys.getsizeof(3)",  # expected value computed by a module, not the program
+             "for i in range(3):\n    assert helper(f(i)) == i + 1",  # not a single assert
+             "assert h(1) == 1"]  # a name the program never defines
+    plan = plan_tests(program, tests, setup)
+    assert [t.where for t in plan.tests] == [WHERE_GRADER, WHERE_SELF_CHECK] + [WHERE_RUNNER] * 3 + [WHERE_GRADER]
+    assert plan.tests[-1].missing == "h"
+    # values and test-only helpers stay apart; what the program calls without writing it does not
+    assert "expected" not in plan.program_setup and "answer" not in plan.program_setup
+    assert "def helper" in plan.program_setup and "def answer" in plan.runner_setup
+    assert "expected = sum(range(4))" in plan.runner_setup and "import sys" in plan.runner_setup
+    assert set(plan.remote) == {"f", "g", "candidate"}
 
 
 def test_invalid_test_source_is_a_clear_error():
@@ -102,21 +127,28 @@ def test_wire_values_are_rebuilt_as_builtins_only():
             decode_value(bad)
 
 
-def test_records_with_duplicates_or_garbage_are_flagged():
-    raw = b'\n'.join([
-        b'["t",0,[["v",["i","1"]]]]',
-        b'not json',
-        b'["t",0,[["v",["i","2"]]]]',
-        b'["t",7,[["v",null]]]',
-        b'["t",1,[["e","56616c75654572726f72","626164"]]]',
-        b'["z"]',
-        b'["t",2,[["p"]]]',
-    ])
-    records = parse_records(raw, n_tests=3)
-    assert records.tampered == {0}
-    assert records.malformed == 2  # the garbage line and the out-of-range index
-    assert records.results[1][0].error == ("ValueError", "bad")
-    assert records.done and 2 not in records.results  # nothing after the end marker counts
+def test_answers_are_parsed_strictly_and_within_an_item_budget():
+    decoder = Decoder(max_items=5)
+    assert decoder.answer(parse_line(b'["v",["l",[["i","1"],["i","2"]]]]')).value == [1, 2]
+    assert decoder.answer(parse_line(b'["e","56616c75654572726f72","626164"]')).error == ("ValueError", "bad")
+    with pytest.raises(WireError, match="more than"):
+        decoder.answer(parse_line(b'["v",["l",[null,null,null]]]'))  # 3 + 1 items: past the budget of 5
+    for garbage in (b"not json", b'{"v": 1}', b'["t",0,[["p"]]]', b'["p"]', b"[" * 5000 + b"]" * 5000):
+        with pytest.raises(WireError):
+            Decoder().answer(parse_line(garbage))
+
+
+def test_values_travel_back_as_literals_that_rebuild_them():
+    values = [None, True, -(2 ** 70), 0.1, float("inf"), -0.0, 1 - 2j, "a'\"\\\n\ud800", b"\x00", bytearray(b"x"),
+              range(1, 9, 2), [1, (2,), {3}], frozenset({4}), {"k": [5]}, set(), (), {1: 2}.keys(), {1: 2}.items()]
+    for value in values:
+        rebuilt = eval(value_source(value))
+        assert rebuilt == value or (type(value).__name__ in ("dict_keys", "dict_items") and list(rebuilt) == list(value))
+        assert type(rebuilt) is type(value)
+    assert list(eval(value_source(ConsumedIterator([1, 2])))) == [1, 2]
+    with pytest.raises(TypeError, match="not plain data"):
+        value_source(Unserialisable("Node"))
+    assert value_source(Unserialisable("Node", True), opaque=True) == "_opaque('Node', True)"
 
 
 def test_run_tests_reports_each_outcome():
@@ -125,7 +157,7 @@ def test_run_tests_reports_each_outcome():
              "for i in range(3):\n    assert f(i) == [i, i]"]
     report = run_tests(program, tests, timeout_s=5)
     assert [o.status for o in report.outcomes] == ["passed", "failed", "error", "passed"]
-    assert [o.where for o in report.outcomes] == [WHERE_GRADER] * 3 + [WHERE_SANDBOX]
+    assert [o.where for o in report.outcomes] == [WHERE_GRADER] * 3 + [WHERE_RUNNER]
     assert "ValueError: negative" in report.outcomes[2].detail
     assert (report.passed, report.total, report.score, report.isolation) == (2, 4, 0.5, probe().level)
     json.dumps(report.to_dict())  # reports travel in trajectory files

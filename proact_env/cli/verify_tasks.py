@@ -36,6 +36,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
                         help="sandbox level to require (default: the strongest available)")
     parser.add_argument("--allow-unisolated", action="store_true",
                         help="run without isolation if nothing stronger works (unsafe)")
+    parser.add_argument("--count-self-checks", action="store_true",
+                        help="count tests whose every side comes from the program (e.g. HumanEval/33's "
+                             "candidate(x) == sort_third(x)) in the score; by default they are reported apart")
     parser.set_defaults(func=run)
 
 
@@ -57,7 +60,8 @@ def run(args: argparse.Namespace) -> int:
     unique = list(jobs)
     start = time.monotonic()
     with tqdm(total=len(unique), desc="grading references", unit="program") as bar:
-        reports = grade_many(unique, workers=args.workers, config=config, progress=bar.update)
+        reports = grade_many(unique, workers=args.workers, config=config, progress=bar.update,
+                             count_self_checks=args.count_self_checks)
     elapsed = time.monotonic() - start
     by_job = dict(zip(unique, reports))
     failed = [(p, by_job[GradeJob(p.reference, p.tests, p.setup_code)]) for p in problems]
@@ -70,4 +74,8 @@ def run(args: argparse.Namespace) -> int:
         f"({len(unique)} distinct programs, {len(unique) / elapsed:.1f} programs/s, "
         f"{args.workers or 'one per core'} workers); isolation: {level}"
     )
+    unscored = [r for r in reports if r.unscored]
+    if unscored:
+        print(f"{sum(len(r.unscored) for r in unscored)} test(s) of {len(unscored)} program(s) compare the program "
+              "with itself and are left out of the score (--count-self-checks counts them)")
     return 1 if failed else 0

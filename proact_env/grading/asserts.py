@@ -11,8 +11,9 @@ method of the program's objects (`__eq__`, `__len__`, `__abs__`...) takes part
 in deciding whether the test passed.
 
 A test that is not a single `assert` (a loop of asserts, a block of statements),
-or whose grader side would need something the grader does not evaluate, runs
-whole in the sandbox; its outcome is marked as such (`where == "sandbox"`).
+or whose grader side would need something the grader does not evaluate, is
+not split (`SplitTest.whole`): the grader runs it whole in an interpreter of its
+own, apart from the program (`grader.run_tests`, ``where == "test runner"``).
 """
 
 from __future__ import annotations
@@ -28,29 +29,28 @@ from proact_env.pyparse import parse_python
 PROBE_PREFIX = "__probe_"
 
 #: Where a test's verdict was decided.
-WHERE_GRADER = "grader"  # expected value and comparison in the grader
-WHERE_GRADER_BOTH_SIDES = "grader, both sides from the sandbox"  # compared here, but no side is a constant
-WHERE_SANDBOX = "sandbox"  # the whole test ran in the sandbox (its verdict comes from there)
+WHERE_GRADER = "grader"  # probes asked of the program, expected value and comparison in the grader
+WHERE_RUNNER = "test runner"  # the whole test ran apart from the program; only its calls were sent to it
+WHERE_SELF_CHECK = "program on both sides"  # every side came from the program: left out of the score by default
 
 
 @dataclass(frozen=True)
 class SplitTest:
-    """A test, split: `probes` run in the sandbox, `check` (None for in-sandbox tests) runs in the grader."""
+    """A test, split: `probes` are asked of the program, `check` (None: not split) runs in the grader.
+
+    `both_sides` marks a check whose every compared side holds a probe
+    (``f(a) == f(b)``): nothing in it is a value the program did not produce.
+    """
 
     source: str
     probes: tuple[str, ...]
     check: ast.Expression | None
-    where: str
+    both_sides: bool = False
 
     @property
-    def in_sandbox(self) -> bool:
+    def whole(self) -> bool:
+        """Whether the test could not be split and must run whole."""
         return self.check is None
-
-    def job_entry(self) -> tuple[str, tuple[str, ...]]:
-        """What the sandbox receives for this test (never an expected value)."""
-        if self.check is None:
-            return ("statement", (self.source,))
-        return ("probes", self.probes)
 
 
 def safe_modules(setup_code: str) -> frozenset[str]:
@@ -74,7 +74,8 @@ def shadowed_names(program: str, setup_code: str = "") -> frozenset[str]:
     is evaluated in the sandbox (MBPP task 126 defines its own ``sum``). A plain
     ``import math`` binds the real module and does not count.
     """
-    found = bound_anywhere(program, MODULE_NAMES) | bound_anywhere(setup_code, MODULE_NAMES)
+    modules = frozenset(MODULE_NAMES)
+    found = bound_anywhere(program, modules) | bound_anywhere(setup_code, modules)
     return found & (frozenset(PURE_BUILTINS) | frozenset(MODULE_NAMES))
 
 
@@ -93,16 +94,15 @@ def split_test(source: str, modules: frozenset[str] = frozenset(), shadowed: fro
     except SyntaxError as exc:
         raise ValueError(f"test is not valid Python: {source!r} ({exc.msg})") from None
     if len(tree.body) != 1 or not isinstance(tree.body[0], ast.Assert):
-        return SplitTest(source, (), None, WHERE_SANDBOX)
+        return SplitTest(source, (), None)
     splitter = _Splitter(modules, shadowed)
     check = splitter.rewrite(tree.body[0].test)
     if shadowed and _verdict_is_probe(check):
         return split_test(source, modules)
     expression = ast.fix_missing_locations(ast.Expression(check))
     if not all(isinstance(node, SUPPORTED_NODES) for node in ast.walk(expression)):
-        return SplitTest(source, (), None, WHERE_SANDBOX)
-    where = WHERE_GRADER_BOTH_SIDES if _no_constant_side(check) else WHERE_GRADER
-    return SplitTest(source, tuple(splitter.probes), expression, where)
+        return SplitTest(source, (), None)
+    return SplitTest(source, tuple(splitter.probes), expression, _no_constant_side(check))
 
 
 def _verdict_is_probe(check: ast.expr) -> bool:

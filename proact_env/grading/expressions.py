@@ -17,7 +17,7 @@ import math
 import operator
 from typing import Any, Callable, Mapping
 
-from proact_env.grading.wire import ConsumedIterator, Unserialisable
+from proact_env.grading.wire import ConsumedIterator, Unserialisable, WireError, check_hash_spread
 
 
 class CheckError(Exception):
@@ -42,6 +42,10 @@ MODULE_ATTRIBUTES: dict[str, frozenset[str]] = {
 }
 MAX_ITEMS = 10_000_000  # elements a grader-side operation may build
 MAX_INT_BITS = 1_000_000
+# Multiplying or dividing two ints costs about the product of their sizes (division is quadratic in
+# CPython): two 4-million-bit answers would take minutes. This bounds it to well under a second.
+MAX_BIT_PRODUCT = 1 << 34
+MAX_COMBINATORIAL_ARGUMENT = 100_000  # math.factorial(10**7) computes for minutes
 
 _BINARY: dict[type, Callable[[Any, Any], Any]] = {
     ast.Add: operator.add, ast.Sub: operator.sub, ast.Mult: operator.mul, ast.Div: operator.truediv,
@@ -97,14 +101,30 @@ def _guard_binary(op: type, left: Any, right: Any) -> None:
             raise CheckError("a power would be too large to compute")
     if op is ast.LShift and isinstance(right, int) and right > MAX_INT_BITS:
         raise CheckError("a shift would be too large to compute")
+    if op in (ast.Mult, ast.FloorDiv, ast.Mod, ast.Div) and isinstance(left, int) and isinstance(right, int):
+        if left.bit_length() * right.bit_length() > MAX_BIT_PRODUCT:
+            raise CheckError("an integer product or quotient would be too slow to compute")
 
 
-def _guard_call(args: list[Any]) -> None:
+def _guard_call(function: Any, args: list[Any]) -> None:
     for value in args:
         if isinstance(value, range) and len(value) > MAX_ITEMS:
             raise CheckError("a range would be too large to build")
         if isinstance(value, int) and not isinstance(value, bool) and value.bit_length() > MAX_INT_BITS:
             raise CheckError("an integer argument is too large")
+    if function in (math.factorial, math.comb, math.perm) and any(
+            isinstance(a, int) and a > MAX_COMBINATORIAL_ARGUMENT for a in args):
+        raise CheckError(f"{function.__name__} of a number this large would take too long")
+    if function is divmod and len(args) == 2:
+        _guard_binary(ast.FloorDiv, *args)
+    if function in (set, frozenset, dict) and args and not isinstance(args[0], (set, frozenset, dict, range)):
+        try:
+            items = list(args[0])
+            check_hash_spread(items if function is not dict else [pair[0] for pair in items], f"a {function.__name__}")
+        except WireError as exc:
+            raise CheckError(str(exc)) from None
+        except (TypeError, IndexError, KeyError):
+            return  # not iterable, or not pairs: the call itself raises
 
 
 class Evaluator:
@@ -200,7 +220,7 @@ class Evaluator:
             raise CheckError("argument unpacking is not supported")
         args = [self.eval(a) for a in node.args]
         kwargs = {k.arg: self.eval(k.value) for k in node.keywords}
-        _guard_call(args)
+        _guard_call(function, args)
         if any(isinstance(a, Unserialisable) for a in args):
             raise CheckError(f"cannot pass {next(a for a in args if isinstance(a, Unserialisable))!r} to {ast.unparse(node.func)}")
         return function(*args, **kwargs)

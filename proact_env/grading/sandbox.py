@@ -1,10 +1,13 @@
-"""Run one job in a fresh, isolated Python interpreter and collect what it reports.
+"""Start isolated Python interpreters for untrusted code, talk to them one line at a time, end them.
 
 Every job gets a new interpreter (never a fork of a process that holds expected
 values or secrets), a fresh private temporary directory, a minimal environment
 (no API keys, nothing inherited), stdin on /dev/null, its own session and
-process group, resource limits set before the program runs, and a cap on what
-it may write.
+process group, resource limits set before any of its code runs, and caps on
+what it may write: output, results and files. A `Job` is spoken to through
+two pipes: the grader writes one request line, the job answers with lines of
+its own (`sandbox_child` describes the protocol), so nothing the job is asked
+is inside it before it is asked.
 
 Time is judged in CPU seconds, not wall-clock seconds: a job's verdict must
 depend on the program, not on how loaded the machine is (a reference solution
@@ -14,22 +17,27 @@ wall-clock backstop, ``wall_factor`` times longer, ends one that sleeps or
 blocks instead, and bounds a job that a starved machine cannot finish.
 
 Isolation comes from the strongest mechanism this machine offers, probed once
-per process (`probe`), strongest first:
+per process (`probe`), strongest first (`Launcher.gaps` lists what each level
+does not stop; a level below bubblewrap says so once on stderr):
 
 - ``bwrap``: bubblewrap with every namespace unshared (no network, own pid
   namespace so nothing outlives the job, no view of other processes), only
-  the system and interpreter directories mounted read-only, a private tmpfs
-  as /tmp and working directory, and no further user namespaces. When the
-  caller is root, bubblewrap itself runs as an unprivileged uid.
-- ``landlock``: no bubblewrap, but Landlock confines the interpreter to reading
-  the system and interpreter directories and writing its temp dir, denies TCP
-  (ABI >= 4) and signals to processes outside it (ABI >= 6). Run as an
-  unprivileged uid of its own when the caller is root.
-- ``uid``: only an unprivileged uid of its own (caller is root, no Landlock):
-  world-readable files stay readable and the network stays reachable.
-- ``none``: rlimits and timeouts only. Refused unless the caller opts in
-  (`SandboxConfig.allow_unisolated` or ``PROACT_ALLOW_UNISOLATED=1``), with a
-  loud warning.
+  the system and interpreter directories mounted read-only, ``/`` and ``/dev``
+  read-only, size-capped tmpfs on /tmp (the working directory) and /dev/shm,
+  and no further user namespaces. When the caller is root, bubblewrap itself
+  runs as an unprivileged uid.
+- ``landlock``: Landlock confines the interpreter to reading the system and
+  interpreter directories and writing its temp dir, denies TCP (ABI >= 4) and
+  signals to processes outside it (ABI >= 6); a seccomp filter refuses
+  sockets, SysV and POSIX IPC, kernel keys, and changing the limits or
+  priority of other processes. As root, each job runs as a uid of its own in a
+  mount namespace of its own whose /tmp is a size-capped tmpfs; otherwise a
+  reaper kills whatever the job left and the temp dir's size is polled.
+- ``uid``: root without Landlock: a uid of its own, the private capped /tmp
+  and the seccomp filter. World-readable files stay readable.
+- ``none``: rlimits, timeouts and the reaper only. Refused unless the caller
+  opts in (`SandboxConfig.allow_unisolated` or ``PROACT_ALLOW_UNISOLATED=1``),
+  with a loud warning.
 
 Interpreter flags are ``-s -S -P -B`` with ``PYTHONHASHSEED=0`` rather than
 ``-I``: ``-I`` also ignores PYTHONHASHSEED, which would make the iteration
@@ -53,15 +61,18 @@ import sys
 import tempfile
 import time
 import warnings
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from importlib.util import MAGIC_NUMBER
 from pathlib import Path
-from typing import Any
+from typing import Any, Callable
 
-from proact_env.grading.wire import ProbeResult, parse_records
+from proact_env.grading.wire import Decoder, ProbeResult, WireError, parse_line
 
 ISOLATION_LEVELS = ("bwrap", "landlock", "uid", "none")  # strongest first
 ALLOW_UNISOLATED_ENV = "PROACT_ALLOW_UNISOLATED"
+#: When set, the level that ``isolation="auto"`` must get (CI sets ``bwrap``, so a missing bubblewrap fails).
+ISOLATION_ENV = "PROACT_ISOLATION"
+SECCOMP_MACHINES = ("x86_64", "aarch64")  # architectures whose syscall numbers the seccomp filter knows
 
 _MiB = 1 << 20
 _CHILD_SOURCE = Path(__file__).with_name("sandbox_child.py")
@@ -76,15 +87,18 @@ _BOOT = (
     "g={'__name__':'sandbox_child'}\n"
     "exec(compile(h,'sandbox_child','exec') if isinstance(h,str) else h,g)\n"
     "del d,h\n"
-    "g['main'](j,int(sys.argv[2]))\n"
+    "g['main'](j,int(sys.argv[2]),int(sys.argv[3]))\n"
 )
 _VERSION_SCRIPT = "import sys;print(*sys.version_info[:2])"
 _KEEP_OUTPUT = 8192
-_DONE = b'["z"]\n'  # the harness's last record: every test has reported
-_EXIT_GRACE_S = 0.5  # how long a job whose pipes closed may take to exit before it is killed
+_EXIT_GRACE_S = 0.5  # how long a job that stopped answering may take to exit before it is killed
+_REAPER_GRACE_S = 1.0  # how long the reaper gets to kill what a job left behind
+_FILE_POLL_S = 0.05  # how often the temp dir of a job without a capped tmpfs is measured
+_MAX_FILES = 10_000  # entries in such a temp dir before the job is stopped
 # How a job ends at RLIMIT_CPU: SIGXCPU at the soft limit, SIGKILL at the hard one; as the
-# interpreter's own status or as bubblewrap reports it (128 + signal).
+# interpreter's own status or as bubblewrap or the reaper report it (128 + signal).
 _CPU_LIMIT_STATUSES = frozenset({-signal.SIGXCPU, 128 + signal.SIGXCPU, -signal.SIGKILL, 128 + signal.SIGKILL})
+_ANNOUNCED: set[str] = set()
 
 
 class SandboxUnavailable(RuntimeError):
@@ -110,7 +124,10 @@ class SandboxLimits:
         processes: processes and threads (RLIMIT_NPROC, per sandbox user). Default 32.
         output_bytes: stdout + stderr the job may write before it is killed. Default 1 MiB.
         result_bytes: size of the results channel before the job is killed. Default 16 MiB.
-        tmpfs_mb: size of the private /tmp (bubblewrap level). Default 64 MiB.
+        tmpfs_mb: all the files a job may write: the size of its /tmp and of its
+            /dev/shm (bubblewrap: each a tmpfs of this size; root below
+            bubblewrap: one tmpfs for /tmp, /dev/shm and /var/tmp; otherwise
+            its temp dir, measured every 50 ms). Default 64 MiB.
     """
 
     timeout_s: float = 10.0
@@ -153,8 +170,9 @@ class SandboxConfig:
     """How untrusted code is isolated.
 
     Attributes:
-        isolation: ``"auto"`` (the strongest level that works, default) or one
-            of `ISOLATION_LEVELS` to require that level.
+        isolation: ``"auto"`` (default: the strongest level that works, or the
+            level named by the environment variable ``PROACT_ISOLATION`` when it
+            is set) or one of `ISOLATION_LEVELS` to require that level.
         allow_unisolated: accept level ``"none"`` (no isolation at all) when
             nothing stronger works. Default False; the environment variable
             ``PROACT_ALLOW_UNISOLATED=1`` opts in too.
@@ -186,12 +204,21 @@ class SandboxConfig:
     def unisolated_allowed(self) -> bool:
         return self.allow_unisolated or os.environ.get(ALLOW_UNISOLATED_ENV, "") not in ("", "0")
 
+    @property
+    def required_level(self) -> str:
+        """`isolation`, with ``"auto"`` resolved through ``PROACT_ISOLATION`` when that is set."""
+        if self.isolation != "auto":
+            return self.isolation
+        wanted = os.environ.get(ISOLATION_ENV, "").strip() or "auto"
+        if wanted != "auto" and wanted not in ISOLATION_LEVELS:
+            raise ValueError(f"{ISOLATION_ENV}={wanted!r}: expected 'auto' or one of {ISOLATION_LEVELS}")
+        return wanted
+
 
 @dataclass(frozen=True)
-class RunResult:
-    """What one job left behind: the results channel and diagnostics. Nothing here is trusted."""
+class JobEnd:
+    """How a job ended: diagnostics only, nothing here is a verdict."""
 
-    records: bytes
     output: bytes
     timed_out: bool  # killed at the wall-clock backstop
     output_exceeded: bool
@@ -201,6 +228,7 @@ class RunResult:
     isolation: str
     cpu_exceeded: bool = False  # ended by the kernel at its CPU-time limit
     cpu_s: float | None = None  # CPU seconds of the job's processes, where the kernel reported them
+    files_exceeded: bool = False  # wrote more files than tmpfs_mb where that is measured, not capped
 
 
 @dataclass(frozen=True)
@@ -212,27 +240,68 @@ class Launcher:
     python_flags: tuple[str, ...]
     harness: Any  # the compiled harness (same bytecode version as the sandbox's) or its source
     run_as_root: bool
-    bwrap_args: tuple[str, ...] = ()  # everything before the tmpfs size, for the bwrap level
+    bwrap_args: tuple[str, ...] = ()  # the fixed arguments, for the bwrap level
+    bwrap_sizes: bool = True  # whether this bubblewrap can size a tmpfs (--size)
+    landlock_abi: int = 0
+    seccomp: bool = False  # whether the seccomp filter is applied (levels landlock and uid)
 
-    def command(self, config: SandboxConfig, payload_fd: int, results_fd: int, fallback_uid: int | None) -> list[str]:
-        command = [self.python, *self.python_flags, "-c", _BOOT, str(payload_fd), str(results_fd)]
-        ids = (fallback_uid, fallback_uid) if fallback_uid is not None else None
-        if self.level == "bwrap":
-            size = (str(config.limits.tmpfs_mb * _MiB),) if self.bwrap_args[-1] == "--size" else ()
-            command = [*self.bwrap_args, *size, "--tmpfs", "/tmp", "--chdir", "/tmp", "--", *command]
-            ids = (config.sandbox_uid, config.sandbox_gid) if self.run_as_root else None
-        if ids is not None:
+    @property
+    def reaps(self) -> bool:
+        """Whether a reaper process outlives the job to kill what it leaves (no pid namespace, no uid of its own)."""
+        return self.level == "none" or (self.level == "landlock" and not self.run_as_root)
+
+    def command(self, config: SandboxConfig, payload_fd: int, results_fd: int, requests_fd: int) -> list[str]:
+        command = [self.python, *self.python_flags, "-c", _BOOT, str(payload_fd), str(results_fd), str(requests_fd)]
+        if self.level != "bwrap":
+            return command  # the harness confines itself (`confinement`)
+        size = ("--size", str(config.limits.tmpfs_mb * _MiB)) if self.bwrap_sizes else ()
+        command = [*self.bwrap_args, *size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm",
+                   "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--", *command]
+        if self.run_as_root:
             # setpriv drops to the sandbox uid without making this (possibly huge)
             # process fork: subprocess can only vfork when no uid change is asked.
-            command = ["setpriv", f"--reuid={ids[0]}", f"--regid={ids[1]}", "--clear-groups", "--", *command]
+            command = ["setpriv", f"--reuid={config.sandbox_uid}", f"--regid={config.sandbox_gid}",
+                       "--clear-groups", "--", *command]
         return command
 
+    def confinement(self, workdir: str | None, uid: int | None, limits: SandboxLimits) -> dict[str, Any]:
+        """What the harness does to itself before any job code runs (`sandbox_child._confine`)."""
+        confine: dict[str, Any] = {"reaper": self.reaps, "seccomp": self.seccomp, "uid": uid}
+        if uid is not None:
+            confine["private_tmp"] = (workdir, limits.tmpfs_mb * _MiB, uid)
+        if self.level == "landlock":
+            readable = ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/urandom") + _python_prefix(self.python)
+            confine["landlock"] = (readable, (workdir, "/dev/null"))
+        return confine
 
-def _bwrap_args(python: str) -> tuple[str, ...]:
-    """bubblewrap's fixed arguments: every namespace unshared, system directories read-only, nothing else.
+    def gaps(self) -> list[str]:
+        """What this level does not stop, in words (empty for bubblewrap with --size)."""
+        if self.level == "bwrap":
+            return [] if self.bwrap_sizes else ["filling /tmp and /dev/shm (this bubblewrap cannot size a tmpfs)"]
+        if self.level == "none":
+            return ["anything: programs run as you, with your files, network and processes"]
+        gaps = ["learning which paths exist (stat) outside its directory"]
+        if not self.seccomp:
+            gaps.append(f"UDP, unix and netlink sockets, SysV IPC and kernel keys (no seccomp filter for "
+                        f"{os.uname().machine})")
+            if self.level == "uid" or self.landlock_abi < 4:
+                gaps.append("TCP connections" + (f" (Landlock ABI {self.landlock_abi} < 4)" if self.landlock_abi else ""))
+            if not self.run_as_root:
+                gaps.append("changing the resource limits and priority of your other processes, this one included")
+        if self.level == "uid":
+            return gaps + ["reading world-readable files (your data sets, others' homes)",
+                           "writing world-writable directories other than /tmp, /var/tmp and /dev/shm"]
+        if not self.run_as_root:
+            if self.landlock_abi < 6:
+                gaps.append(f"signals to your other processes, this one included (Landlock ABI {self.landlock_abi} < 6)")
+            gaps.append(f"writing past tmpfs_mb within {_FILE_POLL_S * 1000:.0f} ms: its files are measured, "
+                        "not capped by the kernel")
+        return gaps
 
-    The trailing ``--size`` marks that this bubblewrap can size the tmpfs (its value comes per job).
-    """
+
+def _bwrap_args(python: str) -> tuple[tuple[str, ...], bool]:
+    """bubblewrap's fixed arguments (every namespace unshared, system directories read-only) and
+    whether it can size a tmpfs (``--size``)."""
     usage = subprocess.run(["bwrap", "--help"], capture_output=True, text=True, timeout=30).stdout
     args = ["bwrap", "--unshare-all", "--unshare-user", "--die-with-parent", "--new-session"]
     if "--disable-userns" in usage:
@@ -246,7 +315,7 @@ def _bwrap_args(python: str) -> tuple[str, ...]:
     for path in _python_prefix(python):
         args += ["--ro-bind", path, path]
     args += ["--ro-bind-try", "/etc/ld.so.cache", "/etc/ld.so.cache", "--dev", "/dev"]
-    return tuple(args) + (("--size",) if "--size" in usage else ())
+    return tuple(args), "--size" in usage
 
 
 def minimal_env(home: str) -> dict[str, str]:
@@ -266,9 +335,12 @@ def probe(config: SandboxConfig = SandboxConfig()) -> Launcher:
     """The strongest isolation level the configuration accepts that really works here (cached).
 
     Each candidate level is tried by launching a job through it, so a level is
-    only chosen when it runs. Raises `SandboxUnavailable` when none does.
+    only chosen when it runs. Raises `SandboxUnavailable` when none does. The
+    first job at a level below bubblewrap says on stderr which level it got,
+    why, and what that level does not stop.
     """
-    return _probe(config.isolation, config.python, config.unisolated_allowed, config.sandbox_uid, config.sandbox_gid)
+    return _probe(config.required_level, config.python, config.unisolated_allowed, config.sandbox_uid,
+                  config.sandbox_gid)
 
 
 @functools.lru_cache(maxsize=None)
@@ -287,13 +359,12 @@ def _probe(isolation: str, python: str | None, allow_unisolated: bool, uid: int,
         for candidate in _interpreter_candidates(python):
             launcher = _try_launcher(level, candidate, is_root, uid, gid)
             if isinstance(launcher, Launcher):
-                if level == "none":
-                    _warn_unisolated()
+                _announce(launcher, reasons)
                 return launcher
             reasons.append(f"{level} with {candidate}: {launcher}")
     hint = (
         "install bubblewrap (e.g. 'apt-get install bubblewrap' or 'make system-deps')"
-        if isolation == "auto"
+        if isolation == "auto" or isolation == "bwrap"
         else f"choose another isolation level than {isolation!r}"
     )
     raise SandboxUnavailable(
@@ -308,7 +379,7 @@ def _level_prerequisite(level: str, is_root: bool) -> str:
     """Why `level` cannot work here, or '' when it may."""
     if level == "bwrap" and shutil.which("bwrap") is None:
         return "bubblewrap (bwrap) is not installed"
-    if level in ("bwrap", "landlock", "uid") and is_root and shutil.which("setpriv") is None:
+    if level == "bwrap" and is_root and shutil.which("setpriv") is None:
         return "setpriv (util-linux) is needed to drop root privileges"
     if level == "landlock" and landlock_abi() < 1:
         return "the kernel does not offer Landlock"
@@ -329,13 +400,23 @@ def landlock_abi() -> int:
         return 0
 
 
-def _warn_unisolated() -> None:
-    message = (
-        "proact_env: RUNNING UNTRUSTED CODE WITHOUT ISOLATION. Generated programs can read and "
-        "write your files, use the network and see your processes. Install bubblewrap to isolate them."
-    )
-    warnings.warn(message, RuntimeWarning, stacklevel=4)
-    print(f"WARNING: {message}", file=sys.stderr)
+def _announce(launcher: Launcher, reasons: list[str]) -> None:
+    """Say once per process, on stderr, which level below bubblewrap is in force and what it does not stop."""
+    gaps = launcher.gaps()
+    if not gaps or launcher.level in _ANNOUNCED:
+        return
+    _ANNOUNCED.add(launcher.level)
+    skipped = [r for r in reasons if not r.startswith(launcher.level)]  # stronger levels, not other interpreters
+    why = f" ({'; '.join(skipped)})" if skipped else ""
+    if launcher.level == "none":
+        message = ("RUNNING UNTRUSTED CODE WITHOUT ISOLATION. Generated programs can read and write your files, "
+                   "use the network and see your processes. Install bubblewrap to isolate them.")
+        warnings.warn(f"proact_env: {message}", RuntimeWarning, stacklevel=5)
+        print(f"WARNING: proact_env: {message}", file=sys.stderr)
+        return
+    print(f"proact_env sandbox: untrusted code runs at isolation level {launcher.level!r}{why}. "
+          f"This level does not stop: {'; '.join(gaps)}. Install bubblewrap ('make system-deps') "
+          f"for full isolation.", file=sys.stderr)
 
 
 def _interpreter_candidates(python: str | None) -> list[str]:
@@ -371,13 +452,17 @@ def _try_launcher(level: str, python: str, is_root: bool, uid: int, gid: int) ->
     if version[0] != 3 or version < (3, 10):
         return f"needs Python >= 3.10, found {version[0]}.{version[1]}"
     source = _CHILD_SOURCE.read_text(encoding="utf-8")
+    bwrap_args, bwrap_sizes = _bwrap_args(python) if level == "bwrap" else ((), True)
     launcher = Launcher(
         level=level,
         python=python,
         python_flags=("-s", "-S", "-B") + (("-P",) if version >= (3, 11) else ()),
         harness=source,
         run_as_root=is_root,
-        bwrap_args=_bwrap_args(python) if level == "bwrap" else (),
+        bwrap_args=bwrap_args,
+        bwrap_sizes=bwrap_sizes,
+        landlock_abi=landlock_abi() if level == "landlock" else 0,
+        seccomp=level in ("landlock", "uid") and os.uname().machine in SECCOMP_MACHINES,
     )
     config = SandboxConfig(isolation=level, python=python, sandbox_uid=uid, sandbox_gid=gid,
                            limits=SandboxLimits(timeout_s=30))
@@ -387,21 +472,45 @@ def _try_launcher(level: str, python: str, is_root: bool, uid: int, gid: int) ->
         # the sandbox user must reach the interpreter itself, or a program could not start Python again
         "__import__('os').access(__import__('sys').executable, 1)",
     )
-    result = run_job(("", "", (("probes", probes),)), config, launcher=launcher)
-    records = parse_records(result.records, 1)
-    values = [r.value for r in records.results.get(0, []) if isinstance(r, ProbeResult) and r.error is None]
+    values, end = ask_program("", "", probes, config, launcher=launcher)
+    values = [r.value for r in values if isinstance(r, ProbeResult) and r.error is None]
     if len(values) != len(probes) or values[0] != version:
-        detail = (result.output or result.records).decode(errors="replace").strip()[-500:]
-        return f"a test job did not run (exit {result.returncode}): {detail or 'no output'}"
+        detail = end.output.decode(errors="replace").strip()[-500:]
+        return f"a test job did not run (exit {end.returncode}): {detail or 'no output'}"
     if values[2] is not True:
         return "the sandbox user cannot execute the interpreter (is its directory private?)"
     if version == sys.version_info[:2] and values[1] == MAGIC_NUMBER:
         # Same bytecode: ship the harness compiled once instead of compiling it per job.
-        launcher = Launcher(**{**launcher.__dict__, "harness": compile(source, "sandbox_child", "exec")})
+        launcher = replace(launcher, harness=compile(source, "sandbox_child", "exec"))
     return launcher
 
 
-# -- Running a job ---------------------------------------------------------------
+def ask_program(program: str, setup: str, probes: tuple[str, ...], config: SandboxConfig = SandboxConfig(), *,
+                launcher: Launcher | None = None) -> tuple[list[ProbeResult], JobEnd]:
+    """Run `program` and `setup` in a fresh sandbox and evaluate each probe expression there, in order.
+
+    Returns the answers that arrived (fewer than the probes when the job ended
+    early) and how the job ended. The grader's own use is `grader.run_tests`.
+    """
+    job = Job({"role": "program", "program": program, "setup": setup}, config, launcher)
+    answers: list[ProbeResult] = []
+    decoder = Decoder()
+    try:
+        if job.receive() == b'["r"]':
+            for source in probes:
+                line = job.ask(source.encode("utf-8", "surrogatepass").hex().encode())
+                if line is None:
+                    break
+                try:
+                    answers.append(decoder.answer(parse_line(line)))
+                except WireError as exc:
+                    answers.append(ProbeResult(error=("WireError", str(exc))))
+    finally:
+        end = job.end()
+    return answers, end
+
+
+# -- One job ---------------------------------------------------------------------
 
 
 class _UidSlots:
@@ -444,140 +553,259 @@ class _UidSlots:
 _SLOTS = _UidSlots()
 
 
-def run_job(job: tuple, config: SandboxConfig = SandboxConfig(), *, launcher: Launcher | None = None) -> RunResult:
-    """Run `job` = (program, setup, tests) in a fresh sandboxed interpreter; see `sandbox_child`."""
-    launcher = launcher or probe(config)
-    limits = config.limits
-    landlock = None
-    lock = uid = None
-    workdir = None
-    if launcher.level != "bwrap":
-        workdir = tempfile.mkdtemp(prefix="proact-job-")
-        if launcher.run_as_root and launcher.level != "none":
-            uid, lock = _SLOTS.acquire(config.fallback_uid_base)
-            os.chown(workdir, uid, uid)
-        if launcher.level == "landlock":
-            readable = ("/usr", "/bin", "/lib", "/lib64", "/etc/ld.so.cache", "/dev/urandom") + _python_prefix(launcher.python)
-            landlock = (readable, (workdir, "/dev/null"))
-    payload = marshal.dumps((launcher.harness, (limits.rlimits(), landlock) + tuple(job)))
-    try:
-        return _launch(launcher, config, payload, workdir, uid)
-    finally:
-        if uid is not None:
-            _kill_uid(uid)
-            _SLOTS.release(lock)
-        if workdir is not None:
-            shutil.rmtree(workdir, ignore_errors=True)
+class Job:
+    """One sandboxed interpreter running `sandbox_child`, spoken to one line at a time.
 
+    `job` is the harness's job (``role`` and its fields; see `sandbox_child`);
+    limits and confinement are added here. `ask` sends a line and returns the
+    next line the job writes; `receive` only reads. Both return None once the
+    job can answer no more: it exited, overflowed a cap, or passed the
+    wall-clock backstop (the reason is in `end()`'s `JobEnd`). A line longer
+    than what is left of `result_bytes` counts as an overflow. Always call
+    `end()`: it kills everything the job started and frees its temp dir.
+    """
 
-def _launch(launcher: Launcher, config: SandboxConfig, payload: bytes, workdir: str | None, uid: int | None) -> RunResult:
-    limits = config.limits
-    payload_fd = os.memfd_create("proact-job", os.MFD_CLOEXEC)
-    results_r, results_w = os.pipe()
-    output_r, output_w = os.pipe()
-    start = time.monotonic()
-    try:
-        os.write(payload_fd, payload)
-        os.lseek(payload_fd, 0, os.SEEK_SET)
-        command = launcher.command(config, payload_fd, results_w, uid)
-        proc = subprocess.Popen(
-            command,
-            stdin=subprocess.DEVNULL,
-            stdout=output_w,
-            stderr=output_w,
-            pass_fds=(payload_fd, results_w),
-            cwd=workdir or "/",
-            env=minimal_env(workdir or "/tmp"),
-            start_new_session=True,
+    def __init__(self, job: dict[str, Any], config: SandboxConfig = SandboxConfig(),
+                 launcher: Launcher | None = None) -> None:
+        self.launcher = launcher or probe(config)
+        self.limits = config.limits
+        self._start_time = time.monotonic()
+        self._deadline = self._start_time + self.limits.wall_s
+        self._results = bytearray()
+        self._scanned = 0  # bytes of _results already searched for a newline
+        self._pending = b""  # request bytes not yet written
+        self._output = bytearray()
+        self._output_total = self._results_total = 0
+        self.timed_out = self.output_exceeded = self.results_exceeded = self.files_exceeded = False
+        self._exited = self._over = self._ended = False
+        self._workdir: str | None = None
+        self._uid = self._lock = None
+        self._fds: list[int] = []
+        self._end: JobEnd | None = None
+        try:
+            self._start(job, config)
+        except BaseException:
+            self._release()
+            raise
+
+    def _start(self, job: dict[str, Any], config: SandboxConfig) -> None:
+        launcher = self.launcher
+        if launcher.level != "bwrap":
+            self._workdir = tempfile.mkdtemp(prefix="proact-job-")
+            if launcher.run_as_root and launcher.level in ("landlock", "uid"):
+                self._uid, self._lock = _SLOTS.acquire(config.fallback_uid_base)
+                os.chown(self._workdir, self._uid, self._uid)  # the job's own tmpfs hides it; its own all the same
+        # measured where nothing caps it: a non-root job's temp dir at the landlock level
+        self._watch = self._workdir if launcher.level == "landlock" and self._uid is None else None
+        self._next_poll = self._start_time + _FILE_POLL_S
+        payload = {**job, "limits": self.limits.rlimits(),
+                   "confine": launcher.confinement(self._workdir, self._uid, self.limits)}
+        payload_fd = os.memfd_create("proact-job", os.MFD_CLOEXEC)
+        results_r, results_w = os.pipe()
+        requests_r, requests_w = os.pipe()
+        output_r, output_w = os.pipe()
+        self._fds = [results_r, requests_w, output_r]
+        child_ends = (payload_fd, results_w, requests_r, output_w)
+        try:
+            os.write(payload_fd, marshal.dumps((launcher.harness, payload)))
+            os.lseek(payload_fd, 0, os.SEEK_SET)
+            self._proc = subprocess.Popen(
+                launcher.command(config, payload_fd, results_w, requests_r),
+                stdin=subprocess.DEVNULL,
+                stdout=output_w,
+                stderr=output_w,
+                pass_fds=(payload_fd, results_w, requests_r),
+                cwd=self._workdir or "/",
+                env=minimal_env(self._workdir or "/tmp"),
+                start_new_session=True,
+            )
+        finally:
+            for fd in child_ends:
+                os.close(fd)
+        os.set_blocking(requests_w, False)
+        self._results_fd, self._requests_fd, self._output_fd = results_r, requests_w, output_r
+        self._pidfd = os.pidfd_open(self._proc.pid)
+        self._fds.append(self._pidfd)
+        self._selector = selectors.DefaultSelector()
+        self._selector.register(results_r, selectors.EVENT_READ, "results")
+        self._selector.register(output_r, selectors.EVENT_READ, "output")
+        self._selector.register(self._pidfd, selectors.EVENT_READ, "exit")
+
+    # -- talking ----------------------------------------------------------------
+
+    def ask(self, line: bytes) -> bytes | None:
+        """Send `line` (no newline in it) and return the job's next line; None if it can answer no more."""
+        self.send(line)
+        return self.receive()
+
+    def send(self, line: bytes) -> None:
+        if self._over:
+            return
+        self._pending += line + b"\n"
+        self._selector.register(self._requests_fd, selectors.EVENT_WRITE, "requests")
+        self._pump(lambda: not self._pending)
+
+    def receive(self) -> bytes | None:
+        """The next line the job writes, without its newline; None if no more can come."""
+        self._pump(self._has_line)
+        if not self._has_line():
+            return None
+        end = self._results.index(b"\n", self._scanned)
+        line = bytes(self._results[:end])
+        del self._results[: end + 1]
+        self._scanned = 0
+        return line
+
+    def _has_line(self) -> bool:
+        if b"\n" in self._results[self._scanned:]:
+            return True
+        self._scanned = len(self._results)
+        return False
+
+    def _pump(self, done: Callable[[], bool]) -> None:
+        """Move bytes between the job and this process until `done()` or the job can go no further."""
+        while not done() and not self._over:
+            now = time.monotonic()
+            if now >= self._deadline:
+                self.timed_out = self._over = True
+                break
+            wait = self._deadline - now
+            if self._watch is not None:
+                if now >= self._next_poll:
+                    self._poll_files()
+                    continue
+                wait = min(wait, self._next_poll - now)
+            events = self._selector.select(0 if self._exited else wait)
+            if not events and self._exited:
+                self._over = True  # the job is gone and its pipes are drained (a leftover may hold them open)
+            for key, _ in events:
+                self._handle(key.data)
+
+    def _handle(self, what: str) -> None:
+        if what == "exit":
+            self._exited = True
+            self._selector.unregister(self._pidfd)
+        elif what == "requests":
+            try:
+                written = os.write(self._requests_fd, self._pending[: 1 << 16])
+            except BlockingIOError:
+                return
+            except OSError:  # the job closed its end: it takes no more requests
+                self._over = True
+                written = len(self._pending)
+            self._pending = self._pending[written:]
+            if not self._pending:
+                self._selector.unregister(self._requests_fd)
+        else:
+            fd = self._results_fd if what == "results" else self._output_fd
+            chunk = os.read(fd, 1 << 16)
+            if not chunk:
+                self._selector.unregister(fd)
+                if what == "results":
+                    self._over = True
+            elif what == "results":
+                self._results += chunk
+                self._results_total += len(chunk)
+                self.results_exceeded = self._results_total > self.limits.result_bytes
+                self._over = self._over or self.results_exceeded
+            else:
+                self._output_total += len(chunk)
+                if len(self._output) < _KEEP_OUTPUT:
+                    self._output += chunk[: _KEEP_OUTPUT - len(self._output)]
+                self.output_exceeded = self._output_total > self.limits.output_bytes
+                self._over = self._over or self.output_exceeded
+
+    def _poll_files(self) -> None:
+        self._next_poll = time.monotonic() + _FILE_POLL_S
+        size, entries = _tree_usage(self._watch, _MAX_FILES)
+        if size > self.limits.tmpfs_mb * _MiB or entries > _MAX_FILES:
+            self.files_exceeded = self._over = True
+
+    # -- ending -----------------------------------------------------------------
+
+    def end(self, *, answered: bool = False) -> JobEnd:
+        """Stop the job, kill everything it started, and say how it ended.
+
+        A job that stopped answering may be on its way out (SIGXCPU?): it gets
+        `_EXIT_GRACE_S` to exit by itself, so that its exit status and CPU time
+        are its own rather than our SIGKILL's. One that `answered` everything
+        asked is killed at once.
+        """
+        if self._end is not None:
+            return self._end
+        os.close(self._requests_fd)  # no more requests: the harness returns and the job exits
+        self._fds.remove(self._requests_fd)
+        caps = self.timed_out or self.output_exceeded or self.results_exceeded or self.files_exceeded
+        ended_alone = not caps and (self._exited or (not answered and _exits_within(self._proc, _EXIT_GRACE_S)))
+        if self.launcher.reaps and not ended_alone:
+            try:
+                self._proc.send_signal(signal.SIGTERM)  # the reaper kills the job and all it left, then exits
+            except ProcessLookupError:
+                pass
+            _exits_within(self._proc, _REAPER_GRACE_S)
+        usage = _kill_group(self._proc)
+        self._release()
+        self._end = JobEnd(
+            output=bytes(self._output),
+            timed_out=self.timed_out,
+            output_exceeded=self.output_exceeded,
+            results_exceeded=self.results_exceeded,
+            files_exceeded=self.files_exceeded,
+            returncode=self._proc.returncode,
+            wall_s=time.monotonic() - self._start_time,
+            isolation=self.launcher.level,
+            cpu_exceeded=ended_alone and self._proc.returncode in _CPU_LIMIT_STATUSES,
+            cpu_s=usage.ru_utime + usage.ru_stime if usage is not None and ended_alone else None,
         )
-    except BaseException:
-        for fd in (results_r, output_r):
+        return self._end
+
+    def _release(self) -> None:
+        if getattr(self, "_selector", None) is not None:
+            self._selector.close()
+            self._selector = None
+        for fd in self._fds:
             os.close(fd)
-        raise
-    finally:
-        for fd in (payload_fd, results_w, output_w):
-            os.close(fd)
-    ended_alone = False
-    try:
-        collected = _collect(proc, results_r, output_r, start + limits.wall_s, limits)
-        records, output, timed_out, output_exceeded, results_exceeded = collected
-        if not (timed_out or output_exceeded or results_exceeded or records.endswith(_DONE)):
-            # The job's pipes closed before it reported everything: it is exiting. Let it, so that
-            # its exit status (SIGXCPU?) and CPU time are its own rather than our SIGKILL's.
-            ended_alone = _exits_within(proc, _EXIT_GRACE_S)
-    finally:
-        usage = _kill_group(proc)
-        os.close(results_r)
-        os.close(output_r)
-    cpu_s = usage.ru_utime + usage.ru_stime if usage is not None and ended_alone else None
-    return RunResult(
-        records=records,
-        output=output,
-        timed_out=timed_out,
-        output_exceeded=output_exceeded,
-        results_exceeded=results_exceeded,
-        returncode=proc.returncode,
-        wall_s=time.monotonic() - start,
-        isolation=launcher.level,
-        cpu_exceeded=ended_alone and proc.returncode in _CPU_LIMIT_STATUSES,
-        cpu_s=cpu_s,
-    )
+        self._fds = []
+        if self._uid is not None:
+            _kill_uid(self._uid)
+            _SLOTS.release(self._lock)
+            self._uid = None
+        if self._workdir is not None:
+            shutil.rmtree(self._workdir, ignore_errors=True)
+            self._workdir = None
+
+
+def _tree_usage(path: str, max_entries: int) -> tuple[int, int]:
+    """(bytes allocated, entries) under `path`, counting at most `max_entries` + 1 entries."""
+    size = entries = 0
+    pending = [path]
+    while pending and entries <= max_entries:
+        try:
+            with os.scandir(pending.pop()) as listing:
+                for entry in listing:
+                    entries += 1
+                    try:
+                        stat = entry.stat(follow_symlinks=False)
+                    except OSError:
+                        continue
+                    size += stat.st_blocks * 512
+                    if entry.is_dir(follow_symlinks=False):
+                        pending.append(entry.path)
+        except OSError:
+            continue
+    return size, entries
 
 
 def _exits_within(proc: subprocess.Popen, seconds: float) -> bool:
     """Whether the job's process ends by itself within `seconds` (left unreaped for `_kill_group`)."""
-    pidfd = os.pidfd_open(proc.pid)
+    try:
+        pidfd = os.pidfd_open(proc.pid)
+    except ProcessLookupError:
+        return True
     try:
         return bool(select.select([pidfd], [], [], seconds)[0])
     finally:
         os.close(pidfd)
-
-
-def _collect(proc: subprocess.Popen, results_r: int, output_r: int, deadline: float, limits: SandboxLimits):
-    """Read both pipes until the job says it is done, exits, overflows or runs out of time."""
-    records = bytearray()
-    output = bytearray()
-    output_total = 0
-    timed_out = output_exceeded = results_exceeded = False
-    pidfd = os.pidfd_open(proc.pid)
-    selector = selectors.DefaultSelector()
-    try:
-        selector.register(results_r, selectors.EVENT_READ, "results")
-        selector.register(output_r, selectors.EVENT_READ, "output")
-        selector.register(pidfd, selectors.EVENT_READ, "exit")
-        open_pipes = 2
-        exited = False
-        while open_pipes and not records.endswith(_DONE):
-            remaining = deadline - time.monotonic()
-            if remaining <= 0:
-                timed_out = True
-                break
-            events = selector.select(remaining if not exited else 0)
-            if not events and exited:
-                break  # the job is gone and its pipes are drained (a leftover process may hold them open)
-            for key, _ in events:
-                if key.data == "exit":
-                    exited = True
-                    selector.unregister(pidfd)
-                    continue
-                chunk = os.read(key.fd, 65536)
-                if not chunk:
-                    selector.unregister(key.fd)
-                    open_pipes -= 1
-                elif key.data == "results":
-                    records += chunk
-                    results_exceeded = len(records) > limits.result_bytes
-                else:
-                    output_total += len(chunk)
-                    if len(output) < _KEEP_OUTPUT:
-                        output += chunk[: _KEEP_OUTPUT - len(output)]
-                    output_exceeded = output_total > limits.output_bytes
-            if output_exceeded or results_exceeded:
-                break
-    finally:
-        selector.close()
-        os.close(pidfd)
-    return bytes(records), bytes(output), timed_out, output_exceeded, results_exceeded
 
 
 def _kill_group(proc: subprocess.Popen) -> Any:

@@ -17,14 +17,17 @@ from typing import TYPE_CHECKING, Any, Sequence
 
 from proact_env.errors import SchemaError
 from proact_env.rng import pick_index
+from proact_env.text import fenced_blocks
 from proact_env.types import HiddenFact, Task, TaskScore
 
 if TYPE_CHECKING:
     from proact_env.grading.grader import GradeReport
     from proact_env.grading.sandbox import SandboxConfig
 
-_FENCE = re.compile(r"```[ \t]*([\w+.-]*)[^\n]*\n(.*?)(?:```|\Z)", re.S)
-_DEFINES = re.compile(r"^\s*(?:async\s+def|def|class)\s", re.M)
+_FENCE_TAG = re.compile(r"[ \t]*([\w+.-]*)")  # the language after a fence (`text.fenced_blocks`)
+# A line that defines a function or class. Indentation is [^\S\n]*, not \s*: \s* crossed line ends, so
+# each line start re-scanned every blank line after it (quadratic in a message of blank lines).
+_DEFINES = re.compile(r"^[^\S\n]*(?:async\s+def|def|class)\s", re.M)
 _PYTHON_TAGS = ("", "python", "py", "python3")
 
 
@@ -85,7 +88,7 @@ def extract_code(message: str) -> str:
     Python block; else, with no fence at all, the whole message. An unclosed
     fence runs to the end of the message.
     """
-    blocks = [code for tag, code in _FENCE.findall(message) if tag.lower() in _PYTHON_TAGS]
+    blocks = [code for tag, code in fenced_blocks(message, _FENCE_TAG) if tag.lower() in _PYTHON_TAGS]
     if not blocks:
         return message if "```" not in message else ""
     defining = [b for b in blocks if _DEFINES.search(b)]

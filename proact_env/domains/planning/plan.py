@@ -22,6 +22,7 @@ from datetime import date
 from typing import Any
 
 from proact_env.domains.planning.matching import item_words
+from proact_env.text import fenced_blocks
 
 
 @dataclass(frozen=True, slots=True)
@@ -112,7 +113,7 @@ def parse_plan(message: str) -> Plan:
     return validate_plan(extract_json(message))
 
 
-_FENCE = re.compile(r"```[ \t]*([A-Za-z0-9_+-]*)[^\n]*\n(.*?)```", re.S)
+_FENCE_TAG = re.compile(r"[ \t]*([A-Za-z0-9_+-]*)")  # the language after a fence (`text.fenced_blocks`)
 _MAX_EMBEDDED_TRIES = 50
 
 
@@ -126,7 +127,7 @@ def extract_json(message: str) -> dict[str, Any]:
     """
     candidates: list[dict[str, Any]] = []
     first_error: str | None = None
-    blocks = _FENCE.findall(message)
+    blocks = fenced_blocks(message, _FENCE_TAG, closed_only=True)
     blocks.sort(key=lambda block: block[0].lower() != "json")
     texts = [body for _, body in blocks] + [message]
     for text in texts:
