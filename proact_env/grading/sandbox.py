@@ -49,6 +49,7 @@ from __future__ import annotations
 
 import fcntl
 import functools
+import json
 import marshal
 import math
 import os
@@ -250,12 +251,16 @@ class Launcher:
         """Whether a reaper process outlives the job to kill what it leaves (no pid namespace, no uid of its own)."""
         return self.level == "none" or (self.level == "landlock" and not self.run_as_root)
 
-    def command(self, config: SandboxConfig, payload_fd: int, results_fd: int, requests_fd: int) -> list[str]:
+    def command(self, config: SandboxConfig, payload_fd: int, results_fd: int, requests_fd: int,
+                info_fd: int | None = None) -> list[str]:
+        """The job's command line; at the bwrap level `info_fd` receives bubblewrap's JSON with the pid of
+        the namespace's first process (`_kill_namespace`)."""
         command = [self.python, *self.python_flags, "-c", _BOOT, str(payload_fd), str(results_fd), str(requests_fd)]
         if self.level != "bwrap":
             return command  # the harness confines itself (`confinement`)
         size = ("--size", str(config.limits.tmpfs_mb * _MiB)) if self.bwrap_sizes else ()
-        command = [*self.bwrap_args, *size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm",
+        info = ("--info-fd", str(info_fd)) if info_fd is not None else ()
+        command = [*self.bwrap_args, *info, *size, "--tmpfs", "/tmp", *size, "--tmpfs", "/dev/shm",
                    "--remount-ro", "/dev", "--remount-ro", "/", "--chdir", "/tmp", "--", *command]
         if self.run_as_root:
             # setpriv drops to the sandbox uid without making this (possibly huge)
@@ -581,6 +586,7 @@ class Job:
         self._workdir: str | None = None
         self._uid = self._lock = None
         self._fds: list[int] = []
+        self._info_fd: int | None = None  # bubblewrap's --info-fd, read when the job ends
         self._end: JobEnd | None = None
         try:
             self._start(job, config)
@@ -605,16 +611,21 @@ class Job:
         requests_r, requests_w = os.pipe()
         output_r, output_w = os.pipe()
         self._fds = [results_r, requests_w, output_r]
-        child_ends = (payload_fd, results_w, requests_r, output_w)
+        child_ends = [payload_fd, results_w, requests_r, output_w]
+        self._info_fd = info_w = None
+        if launcher.level == "bwrap":
+            self._info_fd, info_w = os.pipe()
+            self._fds.append(self._info_fd)
+            child_ends.append(info_w)
         try:
             os.write(payload_fd, marshal.dumps((launcher.harness, payload)))
             os.lseek(payload_fd, 0, os.SEEK_SET)
             self._proc = subprocess.Popen(
-                launcher.command(config, payload_fd, results_w, requests_r),
+                launcher.command(config, payload_fd, results_w, requests_r, info_w),
                 stdin=subprocess.DEVNULL,
                 stdout=output_w,
                 stderr=output_w,
-                pass_fds=(payload_fd, results_w, requests_r),
+                pass_fds=tuple(fd for fd in (payload_fd, results_w, requests_r, info_w) if fd is not None),
                 cwd=self._workdir or "/",
                 env=minimal_env(self._workdir or "/tmp"),
                 start_new_session=True,
@@ -743,6 +754,8 @@ class Job:
             except ProcessLookupError:
                 pass
             _exits_within(self._proc, _REAPER_GRACE_S)
+        if self._info_fd is not None:
+            _kill_namespace(self._info_fd)
         usage = _kill_group(self._proc)
         self._release()
         self._end = JobEnd(
@@ -804,6 +817,32 @@ def _exits_within(proc: subprocess.Popen, seconds: float) -> bool:
         return True
     try:
         return bool(select.select([pidfd], [], [], seconds)[0])
+    finally:
+        os.close(pidfd)
+
+
+def _kill_namespace(info_fd: int) -> None:
+    """Kill the first process of a bwrap job's pid namespace, which takes every process in it along.
+
+    bubblewrap's `--die-with-parent` does the same when we kill bubblewrap, but through the
+    parent-death signal, which is known to race (bubblewrap issues 633 and 700): a daemon the job
+    started could outlive it. The pid is read from bubblewrap's `--info-fd` JSON and opened as a
+    pidfd, so a pid reused by now is never signalled; bubblewrap's own `bwrap` process name is checked.
+    """
+    os.set_blocking(info_fd, False)
+    try:
+        pid = int(json.loads(os.read(info_fd, 4096))["child-pid"])
+    except (OSError, ValueError, KeyError, TypeError):
+        return  # bubblewrap never got as far as starting the namespace
+    try:
+        pidfd = os.pidfd_open(pid)
+    except OSError:
+        return  # already gone: the namespace went with it
+    try:
+        if Path(f"/proc/{pid}/comm").read_text().strip() == "bwrap":
+            signal.pidfd_send_signal(pidfd, signal.SIGKILL)
+    except (OSError, ProcessLookupError):
+        pass
     finally:
         os.close(pidfd)
 
