@@ -31,7 +31,7 @@ def test_default_reference_is_the_best_policy_that_is_not_an_oracle():
 
 def test_benchmark_stores_paired_differences_narrower_than_the_columns():
     summary = run_benchmark(BenchmarkConfig(policies=("always_execute", "threshold", "optimal"), episodes=400)).summary()
-    assert summary["schema_version"] == 2
+    assert summary["schema_version"] == 3
     paired = summary["paired"]
     assert paired["reference"] == "threshold"
     gap = paired["differences"]["optimal"]
