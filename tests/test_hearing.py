@@ -259,6 +259,9 @@ def test_an_open_question_gets_one_fact_at_the_persona_s_volunteer_rate():
         rate = sum(map(bool, reveals)) / len(reveals)
         assert rate == pytest.approx(config.volunteer_probability(persona), abs=0.03)
         assert {r for r in reveals if r} == {(task.hidden[0].key,)}  # what matters most: the first fact
+    reply = RuleBasedSimulator().react(task.query, "Anything else?", CANDID, context=_context(task),
+                                       rng=random.Random(next(s for s, r in enumerate(reveals) if r))).user_reply
+    assert reply.count(task.hidden[0].answer) == 1
     # control: before, an open question always got the next fact, and with three questions, three
     assert len(_old_facts_asked_about(("Anything else?",) * 3, task.hidden, frozenset())) == 3
 

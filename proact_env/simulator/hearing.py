@@ -26,9 +26,8 @@ non-backtracking pattern, stemmed by suffix rules, and looked up in sets
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
 from functools import lru_cache
-from typing import Iterable, Sequence
+from typing import Iterable, NamedTuple, Sequence
 
 from proact_env.text import question_sentences, strip_code
 from proact_env.types import HiddenFact
@@ -112,8 +111,7 @@ def stem(word: str) -> str:
     return w
 
 
-@dataclass(frozen=True, slots=True)
-class Vocabulary:
+class Vocabulary(NamedTuple):
     """A fact's vocabulary, compiled: single stems (stop words left out) and phrases (tuples of stems)."""
 
     stems: frozenset[str]
@@ -139,8 +137,7 @@ def vocabulary(keywords: tuple[str, ...]) -> Vocabulary:
     return Vocabulary(frozenset(stems), frozenset(phrases))
 
 
-@dataclass(frozen=True, slots=True)
-class Terms:
+class Terms(NamedTuple):
     """What a question says: its content stems and every n-gram of its stems (n = 2..MAX_PHRASE_WORDS)."""
 
     stems: frozenset[str]
@@ -168,15 +165,19 @@ def is_open(question: str) -> bool:
 
 def facts_about(question: str, hidden: Sequence[HiddenFact]) -> tuple[HiddenFact, ...]:
     """The hidden facts a question is about, in the task's order."""
-    terms = terms_of(question)
-    return tuple(fact for fact in hidden if vocabulary(tuple(fact.keywords)).mentioned_in(terms))
+    stems, ngrams = terms_of(question)
+    found = []
+    for fact in hidden:
+        vocab = vocabulary(tuple(fact.keywords))
+        if not vocab.stems.isdisjoint(stems) or not vocab.phrases.isdisjoint(ngrams):
+            found.append(fact)
+    return tuple(found)
 
 
 GOOD, REPEATED, VAGUE = "good", "repeated", "vague"
 
 
-@dataclass(frozen=True, slots=True)
-class HeardQuestion:
+class HeardQuestion(NamedTuple):
     """One question and what the user makes of it.
 
     Attributes:
@@ -193,9 +194,8 @@ class HeardQuestion:
     open: bool = False
 
 
-@dataclass(frozen=True, slots=True)
-class Hearing:
-    """Every question of one Clarify turn, classified."""
+class Hearing(NamedTuple):
+    """Every question of one Clarify turn, classified (a named tuple: the env builds one per Clarify step)."""
 
     questions: tuple[HeardQuestion, ...]
 

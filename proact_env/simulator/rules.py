@@ -185,7 +185,7 @@ class RuleBasedSimulator:
             answer = answer_questions(hearing, context, persona, self.config, rng)
             return self._reaction(
                 answer.text(style, rng), persona, context.patience_left, context.last_score,
-                answered=answer.answered, revealed=tuple(f.key for f in answer.revealed),
+                answered=answer.answered, revealed=tuple(f.key for f in answer.told),
             )
         u -= probs.answer
         if u < probs.silence:
@@ -257,12 +257,17 @@ def infer_action(assistant_msg: str) -> Action:
 class Answer:
     """What a user who answers a Clarify turn says, fact by fact (before it is worded)."""
 
-    revealed: list[HiddenFact] = field(default_factory=list)
+    revealed: list[HiddenFact] = field(default_factory=list)  # asked about and told
     not_sure: list[HiddenFact] = field(default_factory=list)  # asked about, but the answer stays vague
     restated: list[HiddenFact] = field(default_factory=list)  # asked again: told again, nothing new
     unclear: bool = False  # some question was about nothing the user holds
     open_question: bool = False  # the user was invited to add anything
     volunteered: HiddenFact | None = None
+
+    @property
+    def told(self) -> list[HiddenFact]:
+        """Every hidden fact this answer reveals: those asked about, then the one volunteered."""
+        return self.revealed + ([self.volunteered] if self.volunteered is not None else [])
 
     @property
     def answered(self) -> bool:
@@ -305,7 +310,6 @@ def answer_questions(
         left = [f for f in context.task.hidden if f.key not in context.revealed and f.key not in asked]
         if left and rng.random() < config.volunteer_probability(persona):
             answer.volunteered = left[0]
-            answer.revealed.append(left[0])
     return answer
 
 
