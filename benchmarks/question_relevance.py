@@ -24,14 +24,17 @@ against the `optimal` policy played with the scripted questions.
 A user who hears the question reveals nothing to small talk: the off-topic
 rows should show 0 facts per turn and the pass rate of executing at once, and
 the off-topic threshold policy should fall well short of the optimum.
-The script only uses the public env API (no `info["question_quality"]`), so it
-runs unchanged on older versions for a before/after comparison.
+Last, the time to hear one question of 10k, 100k and 1M characters.
+The figures above use only the public env API (no `info["question_quality"]`), so
+the script runs on older versions for a before/after comparison once the last part
+(`hearing_cost`) is left out.
 """
 
 from __future__ import annotations
 
 import argparse
 import math
+import random
 import statistics
 import time
 from dataclasses import dataclass
@@ -44,6 +47,7 @@ from proact_env.benchmark.registry import make_policy
 from proact_env.data import dataset_path
 from proact_env.domains.scripted import ScriptedBackbone
 from proact_env.rng import derived_seeds
+from proact_env.simulator.hearing import hear
 from proact_env.solver import SyntheticSolver
 from proact_env.types import Action, MessageRequest, Task
 
@@ -137,6 +141,16 @@ def threshold_vs_optimum(seeds: list[int]) -> None:
         print(f"  return {name}: {mean:+.4f} ±{half:.4f}")
 
 
+def hearing_cost(task: Task) -> None:
+    """Seconds to hear one long question: the matcher is linear in the message (10x the text, ~10x the time)."""
+    print("\nhearing one question of N characters (linear: word pattern, stems, set look-ups):")
+    for n in (10_000, 100_000, 1_000_000):
+        message = "which format and ordering do you want " * (n // 38) + "?"
+        start = time.perf_counter()
+        hear(message, task.hidden, frozenset())
+        print(f"  {n:>9,} characters: {time.perf_counter() - start:.3f} s")
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     parser.add_argument("--episodes", type=int, default=2000, help="Synthetic-v0 episodes per writer")
@@ -167,6 +181,7 @@ def main() -> None:
         print_rows(f"Coding-v0, MBPP {args.mbpp_split} split", rows, len(episodes))
 
     threshold_vs_optimum(derived_seeds([args.seed, 2], args.paired_episodes))
+    hearing_cost(gym.make("proact_env/Synthetic-v0").unwrapped.task_source.sample(random.Random(args.seed)))
     print(f"\n({time.perf_counter() - start:.0f} s)")
 
 

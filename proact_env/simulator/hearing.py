@@ -144,8 +144,20 @@ class Terms(NamedTuple):
     ngrams: frozenset[tuple[str, ...]]
 
 
-@lru_cache(maxsize=16384)
 def terms_of(question: str) -> Terms:
+    """The terms of a question; short questions (all that scripted writers and most models ask) are cached."""
+    return _cached_terms(question) if len(question) <= _CACHED_LENGTH else _terms(question)
+
+
+_CACHED_LENGTH = 1000
+
+
+@lru_cache(maxsize=16384)
+def _cached_terms(question: str) -> Terms:
+    return _terms(question)
+
+
+def _terms(question: str) -> Terms:
     tokens = words(question)
     stems = tuple(stem(w) for w in tokens)
     content = frozenset(s for w, s in zip(tokens, stems) if w not in STOP_WORDS)
@@ -199,20 +211,21 @@ class Hearing(NamedTuple):
 
     questions: tuple[HeardQuestion, ...]
 
-    def count(self, kind: str) -> int:
+    def number(self, kind: str) -> int:
+        """Questions of a kind (``good``, ``repeated``, ``vague``)."""
         return sum(q.kind == kind for q in self.questions)
 
     @property
     def good(self) -> int:
-        return self.count(GOOD)
+        return self.number(GOOD)
 
     @property
     def repeated(self) -> int:
-        return self.count(REPEATED)
+        return self.number(REPEATED)
 
     @property
     def vague(self) -> int:
-        return self.count(VAGUE)
+        return self.number(VAGUE)
 
     @property
     def any_open(self) -> bool:
