@@ -22,6 +22,7 @@ from proact_env.render import render_state
 from proact_env.reward import RewardConfig, interrupt_cost
 from proact_env.rng import pick
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
+from proact_env.simulator.hearing import hear
 from proact_env.types import Action, Backbone, MessageRequest, State, Task, TaskScore, TaskSource, Turn
 
 #: assistant turns per episode unless configured (`proact generate --max_turns` defaults to it too)
@@ -137,6 +138,11 @@ class ProactEnv(gym.Env):
     `C_interrupt = alpha * (w1*n_questions + w2*reject_signal + w3*long_turn + w4*off_topic)`
     (`RewardConfig`). An episode's return is therefore the final R_task minus
     the total interruption cost. `info["reward_terms"]` holds every term.
+    A question reveals only what it is about (`proact_env.simulator.hearing`):
+    each Clarify step reports `info["question_quality"] = {"questions": n,
+    "good": g, "repeated": r, "vague": v}` (questions that target a still-hidden
+    fact, that ask again about a revealed one, that are about nothing hidden;
+    g + r + v = n); Execute steps report `{}`.
 
     ## Starting State
 
@@ -303,6 +309,7 @@ class ProactEnv(gym.Env):
         finally:  # a failed call (LLMCallFailed) must not carry the sample index into another step
             self._next_sample = 0
         task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None
+        hearing = hear(message, ep.task.hidden, ep.revealed) if action is Action.CLARIFY else None
         reaction = self.simulator.react(
             ep.task.query,
             message,
@@ -318,6 +325,7 @@ class ProactEnv(gym.Env):
                 last_score=ep.last_score,
                 success_threshold=self.reward_config.success_threshold,
                 transcript=ep.transcript,
+                hearing=hearing,
             ),
             rng=ep.sim_rng,
         )
@@ -365,6 +373,7 @@ class ProactEnv(gym.Env):
                 "off_topic": cost.drift,
             },
             "task_score": task_score.to_dict() if task_score is not None else {},
+            "question_quality": hearing.quality() if hearing is not None else {},
             "usage": request.usage or {},
             "task_id": ep.task.id,
             "persona": ep.persona.name,

@@ -18,12 +18,14 @@ from typing import Callable, NamedTuple
 import gymnasium as gym
 
 from proact_env.domains.scripted import ScriptedBackbone
-from proact_env.domains.synthetic.tasks import SyntheticSpec, SyntheticTaskSource
+from proact_env.domains.synthetic.tasks import SyntheticSpec, SyntheticTaskSource, slot_fact
 from proact_env.domains.synthetic.writer import ScriptedSyntheticBackbone
 from proact_env.env import DEFAULT_MAX_TURNS
 from proact_env.personas import Persona
 from proact_env.reward import RewardConfig, interrupt_cost_from_counts
 from proact_env.simulator import RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
+from proact_env.simulator.hearing import hear
+from proact_env.text import count_questions
 from proact_env.types import Action, Task
 
 _TIE = 1e-12
@@ -81,6 +83,43 @@ class _Outcome:
     kind: str = ""  # one of REACTION_KINDS: the persona-blind solver groups outcomes by what an agent observes
 
 
+class ClarifyTurn(NamedTuple):
+    """What the simulated user hears in the scripted writer's Clarify with some slots unknown.
+
+    `questions` is what the reaction probabilities count, `cost_questions` what
+    the interruption cost counts (`count_questions`); `targets` the unknown
+    slots asked about (each revealed with the persona's precision), `repeated`
+    the questions about slots already told, `open` whether an open question
+    may get one more slot volunteered.
+    """
+
+    questions: int
+    cost_questions: int
+    targets: int
+    repeated: int
+    open: bool
+
+
+def clarify_turn(spec: SyntheticSpec, backbone: ScriptedSyntheticBackbone, n_unknown: int) -> ClarifyTurn:
+    """The simulator's own hearing (`hear`) of the writer's Clarify variants with `n_unknown` slots unknown.
+
+    The solver's reveal model is read from the simulator rather than restated,
+    so the two cannot drift apart; every variant must be heard alike (they
+    differ only in wording), else the state would not be Markov.
+    """
+    revealed, messages = backbone.clarify_variants(spec, n_unknown)
+    hidden = tuple(slot_fact(s) for s in spec.hidden_slots)
+    turns = set()
+    for message in messages:
+        heard = hear(message, hidden, revealed)
+        turns.add(ClarifyTurn(len(heard.questions), count_questions(message), len(heard.targeted(revealed)),
+                              heard.repeated, heard.any_open))
+    if len(turns) != 1:
+        raise ValueError(f"the scripted writer's Clarify variants are heard differently with {n_unknown} "
+                         f"unknown slot(s): {sorted(turns)}; the exact solver needs them alike")
+    return turns.pop()
+
+
 class EpisodeModel:
     """The exact MDP of one (task shape, persona) pair."""
 
@@ -102,7 +141,8 @@ class EpisodeModel:
         self.max_turns = max_turns
         self.reward = reward
         self.simulator = simulator
-        self.questions_per_turn = backbone.questions_per_turn
+        self.volunteer = simulator.volunteer_probability(persona)
+        self._clarify_turns = {u: clarify_turn(spec, backbone, u) for u in range(self.n_hidden + 1)}
         tolerance = persona.long_turn_tolerance
         self._p_long = {
             (action, u): sum(w > tolerance for w in counts) / len(counts)
@@ -138,9 +178,10 @@ class EpisodeModel:
             return None if last_turn else next_state
 
         if action is Action.CLARIFY:
-            n_ask = min(self.questions_per_turn, u)
-            n_q = max(1, n_ask)
-            probs = clarify_reaction_probs(self.persona, n_q, asked, prev_reject, self.simulator)
+            turn = self._clarify_turns[u]
+            n_q = turn.cost_questions
+            probs = clarify_reaction_probs(self.persona, turn.questions, asked, prev_reject, self.simulator,
+                                           repeated=turn.repeated)
             base = -interrupt_cost_from_counts(n_q, False, False, False, self.reward).total - expected_long
             reject_cost = interrupt_cost_from_counts(0, True, False, False, self.reward).total
             drift_cost = interrupt_cost_from_counts(0, False, False, True, self.reward).total
@@ -148,11 +189,12 @@ class EpisodeModel:
                 gave_up = patience - 1 <= 0
                 nxt = None if gave_up else then(DecisionState(t + 1, u, asked + n_q, patience - 1, True, level))
                 out.append(_Outcome(probs.reject, base - reject_cost, nxt, "reject"))
-            for j, pj in enumerate(_binomial(n_ask, self.persona.answer_precision)):
-                if probs.answer * pj > 0:
-                    out.append(_Outcome(probs.answer * pj, base,
-                                        then(DecisionState(t + 1, u - j, asked + n_q, patience, False, level)),
-                                        "answer"))
+            volunteer = self.volunteer if turn.open and u > turn.targets else 0.0
+            for j, pj in enumerate(_binomial(turn.targets, self.persona.answer_precision)):
+                for extra, pe in ((0, 1.0 - volunteer), (1, volunteer)):
+                    if probs.answer * pj * pe > 0:
+                        out.append(_Outcome(probs.answer * pj * pe, base, then(
+                            DecisionState(t + 1, u - j - extra, asked + n_q, patience, False, level)), "answer"))
             same = then(DecisionState(t + 1, u, asked + n_q, patience, False, level))
             if probs.silence > 0:
                 out.append(_Outcome(probs.silence, base, same, "silence"))

@@ -133,11 +133,11 @@ def reaction_kind(action: Action, meta: Mapping[str, Any], success: bool) -> str
         return "success" if success else "complaint"
     if meta["reject_signal"]:
         return "reject"
-    if meta["answered_clarification"]:
-        return "answer"
     if meta["silence"]:
         return "silence"
-    return "off_topic"
+    if meta["off_topic_flag"]:
+        return "off_topic"
+    return "answer"  # a reply to the questions, even one that answers nothing ("what do you mean?")
 
 
 class Transition(NamedTuple):

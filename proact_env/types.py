@@ -237,13 +237,20 @@ class Turn:
 class HiddenFact(NamedTuple):
     """A piece of information the user holds but did not say.
 
-    `answer` is how the user states it when asked; `keywords` are the words that,
-    in an assistant's question, show the question is about this fact.
+    `answer` is how the user states it when asked. `keywords` are its
+    vocabulary: the words, synonyms and multi-word phrases that, in an
+    assistant's question, show the question is about this fact
+    (`proact_env.simulator.hearing`; stop words such as "what" never count).
+    `evidence` are the specifics a statement of the fact cannot leave out (the
+    chosen option, the function's name, a number): what an LLM user claims to
+    have revealed counts only if its reply contains them; empty: judged from
+    the words of `answer`.
     """
 
     key: str
     answer: str
     keywords: tuple[str, ...] = ()
+    evidence: tuple[str, ...] = ()
 
 
 @dataclass(slots=True)

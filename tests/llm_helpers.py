@@ -8,19 +8,19 @@ from typing import Any
 
 from proact_env.llm.config import LLMConfig
 
-_FACT_LINE = re.compile(r"^- (\w+): (.*?)( \(you already told the assistant\))?$", re.M)
+_FACT_LINE = re.compile(r"^- (\S+?): (.*) \(([^()]*)\)$", re.M)
 
 
 def scripted_model(messages: list[dict[str, Any]]) -> str:
     """Answers like a cooperative model would, reading only the prompt text.
 
     Assistant prompts get a question (Clarify) or a solution (Execute); the
-    user-simulator prompt gets a valid JSON answer that reveals the first fact
-    not told yet.
+    user-simulator prompt gets a valid JSON answer that tells the first fact
+    the prompt allows it to tell.
     """
     prompt = str(messages[-1]["content"])
     if "You play the user" in prompt:
-        untold = [(key, answer) for key, answer, told in _FACT_LINE.findall(prompt) if not told]
+        untold = [(key, answer) for key, answer, note in _FACT_LINE.findall(prompt) if "you may" in note]
         key, answer = untold[0] if untold else (None, "Looks fine.")
         return json.dumps({
             "reply": answer,

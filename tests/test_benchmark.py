@@ -52,6 +52,24 @@ def test_summary_holds_every_metric_and_the_breakdowns(full_run):
     assert "optimal" in format_table(summary)
 
 
+def test_question_quality_tells_good_questions_from_repeated_and_vague_ones(full_run):
+    results, summary = full_run
+    policies = summary["policies"]
+    # the scripted writer asks about unknown slots while any is left: the optimum never asks in vain
+    assert policies["optimal"]["good_question_rate"] == 1.0
+    assert policies["optimal"]["repeated_questions_per_episode"] == 0.0
+    # asking on after everything is told repeats questions; seed_rule asks when the task is clear
+    assert policies["always_clarify"]["repeated_questions_per_episode"] > 0.5
+    assert policies["seed_rule"]["good_question_rate"] < 0.2
+    assert policies["always_execute"]["good_question_rate"] != policies["always_execute"]["good_question_rate"]
+    for spec, records in results.by_policy().items():
+        heard = sum(r.good_questions + r.repeated_questions + r.vague_questions for r in records)
+        revealed = sum(r.revealed_by_questions for r in records)
+        if revealed:
+            assert policies[spec]["questions_per_revealed_fact"] == pytest.approx(heard / revealed)
+    assert "question quality" in format_table(summary) and summary["schema_version"] == 3
+
+
 def test_lost_value_by_situation_adds_up_to_the_regret_and_names_where_it_is_made(full_run):
     """Per-decision lost value Q*(s, a*) - Q*(s, a) sums to the regret (performance-difference lemma)."""
     _, summary = full_run

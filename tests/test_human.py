@@ -150,10 +150,22 @@ def studies(tmp_path_factory):
             for name in ("impatient_expert", "cooperative_collaborator")}
 
 
+def _truth_not_rejected(fit, truth: Persona) -> bool:
+    """The true persona passes a joint likelihood-ratio test against the fit (9 parameters, level 0.001).
+
+    Not "every 95% interval holds the truth": nine of them all do only about 63% of the time, so
+    that would fail on an honest fit for one seed in three."""
+    from scipy.stats import chi2
+
+    statistic = 2 * (fit.loglik["fitted"]["total"] - fit.loglik[truth.name]["total"])
+    return statistic <= chi2.ppf(0.999, len(fit.estimates))
+
+
 def test_fit_recovers_the_persona_that_replied(studies):
     truth = PRESETS["impatient_expert"]
     fit = fit_persona(load_observations(studies["impatient_expert"]))
-    assert all(_inside(fit, truth).values()), format_fit(fit)
+    assert _truth_not_rejected(fit, truth), format_fit(fit)
+    assert sum(_inside(fit, truth).values()) >= len(fit.estimates) - 1, format_fit(fit)
     ranked = sorted(fit.loglik, key=lambda p: -fit.loglik[p]["total"])
     assert ranked[:2] == ["fitted", "impatient_expert"] or ranked[0] == "impatient_expert"
     assert fit.persona.patience == "low" and fit.persona.feedback_rate > 0.7
@@ -162,7 +174,8 @@ def test_fit_recovers_the_persona_that_replied(studies):
 def test_fit_does_not_recover_another_persona_from_a_different_one(studies):
     """Control: the cooperative collaborator's replies are not taken for the impatient expert's."""
     fit = fit_persona(load_observations(studies["cooperative_collaborator"]))
-    assert all(_inside(fit, PRESETS["cooperative_collaborator"]).values()), format_fit(fit)
+    assert _truth_not_rejected(fit, PRESETS["cooperative_collaborator"]), format_fit(fit)
+    assert not _truth_not_rejected(fit, PRESETS["impatient_expert"]), format_fit(fit)
     outside = [name for name, ok in _inside(fit, PRESETS["impatient_expert"]).items() if not ok]
     assert {"patience", "p_answer", "question_tolerance"} <= set(outside), outside
     assert fit.loglik["cooperative_collaborator"]["total"] > fit.loglik["impatient_expert"]["total"] + 50

@@ -88,7 +88,7 @@ def test_a_model_answer_becomes_the_reaction(server, tmp_path):
     env = _env_with_hidden_facts()
     simulator = LLMUserSimulator(build_engine(openai_config(server.base_url, tmp_path)))
     fact = env.episode.task.hidden[0]
-    reaction = simulator.react(env.episode.task.query, "Which format?", env.episode.persona,
+    reaction = simulator.react(env.episode.task.query, f"Which {fact.keywords[0]}?", env.episode.persona,
                                context=_context(env), rng=random.Random(0))
     assert reaction.user_reply == fact.answer
     assert reaction.revealed == (fact.key,)
@@ -168,3 +168,115 @@ def test_simulator_llm_without_a_key_says_what_to_set(monkeypatch):
     monkeypatch.delenv("OPENAI_BASE_URL", raising=False)
     with pytest.raises(Exception, match="OPENAI_API_KEY is not set"):
         ProactEnv(simulator="llm")
+
+
+# -- the LLM user hears the question like the rule-based one, and its claims are checked --------------
+
+OFF_TOPIC = "By the way, is it sunny where you are today?"
+
+
+def _liar(facts):
+    """A model that states every fact in its reply and claims it revealed them all, whatever was asked."""
+    text = json.dumps({**VALID, "reply": " ".join(f.answer for f in facts), "revealed": [f.key for f in facts]})
+    return lambda _messages: text
+
+
+def _domain_tasks(shared_data):
+    from proact_env.domains.coding.mbpp import load_mbpp
+    from proact_env.domains.planning import PlanningTaskSource
+    from proact_env.domains.synthetic.tasks import SyntheticTaskSource
+
+    rng = random.Random(0)
+    synthetic = next(t for t in iter(lambda: SyntheticTaskSource().sample(rng), None) if len(t.hidden) >= 3)
+    planning = next(t for t in iter(lambda: PlanningTaskSource().sample(rng), None) if len(t.hidden) >= 2)
+    coding = load_mbpp(shared_data / "mbpp" / "mbpp.jsonl", split="test")[0].task(None)
+    return {"synthetic": synthetic, "planning": planning, "coding": coding}
+
+
+def _task_context(task, revealed=frozenset()):
+    return DialogueContext(task=task, action=Action.CLARIFY, questions_before=0, prev_reject=False,
+                           patience_left=5, revealed=frozenset(revealed))
+
+
+def test_an_off_topic_question_reveals_nothing_in_every_domain_whatever_the_model_claims(shared_data, tmp_path):
+    for domain, task in _domain_tasks(shared_data).items():
+        prompts = []
+        liar = _liar(task.hidden)
+
+        def respond(messages, liar=liar, prompts=prompts):
+            prompts.append(messages[-1]["content"])
+            return liar(messages)
+
+        with StubOpenAIServer(responder=respond) as server:
+            simulator = LLMUserSimulator(build_engine(openai_config(server.base_url, tmp_path / domain)))
+            reaction = simulator.react(task.query, OFF_TOPIC, get_preset("cooperative_collaborator"),
+                                       context=_task_context(task), rng=random.Random(0))
+        assert reaction.revealed == (), domain
+        assert simulator.stats.dropped_claims == len(task.hidden)
+        assert not any(f.answer in prompts[0] for f in task.hidden), domain  # nothing to leak
+        assert "misses the point" in prompts[0] and f"hold back {len(task.hidden)} more" in prompts[0]
+        # control: before, the model's claims were taken as they came
+        claimed = parse_user_answer(liar([]), frozenset(f.key for f in task.hidden)).revealed
+        assert claimed == tuple(f.key for f in task.hidden)
+
+
+def test_a_claimed_fact_counts_only_when_it_was_asked_about_and_the_reply_states_it(shared_data, tmp_path):
+    task = _domain_tasks(shared_data)["synthetic"]
+    asked, other = task.payload.hidden_slots[0], task.payload.hidden_slots[1]
+    question = f"Which {asked.label} do you want?"
+    cases = [
+        ("Hmm, let me think about that.", [asked.name], ()),  # claims it, says nothing
+        (f"The {asked.label} should be {asked.truth}.", [asked.name], (asked.name,)),  # states it
+        (f"The {asked.label} should be {asked.truth}. And {other.truth} too.", [asked.name, other.name],
+         (asked.name,)),  # the other was not asked about
+    ]
+    for reply, claims, counted in cases:
+        text = json.dumps({**VALID, "reply": reply, "revealed": claims})
+        with StubOpenAIServer(responder=lambda _, text=text: text) as server:
+            simulator = LLMUserSimulator(build_engine(openai_config(server.base_url, tmp_path / str(len(reply)))))
+            reaction = simulator.react(task.query, question, get_preset("cooperative_collaborator"),
+                                       context=_task_context(task), rng=random.Random(0))
+        assert reaction.revealed == counted, reply
+        assert simulator.stats.dropped_claims == len(claims) - len(counted)
+        # control: before, every claimed fact counted
+        assert parse_user_answer(text, frozenset(f.key for f in task.hidden)).revealed == tuple(claims)
+
+
+def test_the_prompt_shows_only_what_the_question_is_about(shared_data, server, tmp_path):
+    task = _domain_tasks(shared_data)["synthetic"]
+    asked, told, untold = task.payload.hidden_slots[0], task.payload.hidden_slots[1], task.payload.hidden_slots[2:]
+    prompts = []
+
+    def record(messages):
+        prompts.append(messages[-1]["content"])
+        return scripted_model(messages)
+
+    server.responder = record
+    simulator = LLMUserSimulator(build_engine(openai_config(server.base_url, tmp_path)))
+    by_key = {f.key: f for f in task.hidden}
+    reaction = simulator.react(task.query, f"Which {asked.label} and which {told.label} do you want?",
+                               get_preset("cooperative_collaborator"),
+                               context=_task_context(task, {told.name}), rng=random.Random(0))
+    prompt = prompts[0]
+    assert f"{by_key[asked.name].answer} (they asked about this: you may tell it now)" in prompt
+    assert "they ask about it again, which is tiresome" in prompt
+    assert not any(by_key[s.name].answer in prompt for s in untold)
+    assert reaction.revealed == (asked.name,)
+
+
+def test_an_open_question_lets_the_model_volunteer_one_fact_at_most(shared_data, server, tmp_path):
+    task = _domain_tasks(shared_data)["planning"]
+    prompts = []
+
+    def record(messages):
+        prompts.append(messages[-1]["content"])
+        return _liar(task.hidden)(messages)
+
+    server.responder = record
+    simulator = LLMUserSimulator(build_engine(openai_config(server.base_url, tmp_path)))
+    reaction = simulator.react(task.query, "Is there anything else I should keep in mind?",
+                               get_preset("cooperative_collaborator"), context=_task_context(task),
+                               rng=random.Random(0))
+    assert reaction.revealed == (task.hidden[0].key,)
+    assert "you may volunteer this one" in prompts[0]
+    assert not any(f.answer in prompts[0] for f in task.hidden[1:])

@@ -28,7 +28,7 @@ from proact_env.domains.planning.reference import dearest_day, matching_items
 from proact_env.domains.planning.spec import build_spec, candidate_dates
 from proact_env.domains.planning.writer import ScriptedPlanningBackbone
 from proact_env.personas import get_preset
-from proact_env.simulator.rules import facts_asked_about
+from proact_env.simulator.hearing import facts_about
 from proact_env.types import MessageRequest, Turn
 
 SOURCE = PlanningTaskSource()
@@ -213,8 +213,8 @@ def test_the_simulated_user_reads_each_scripted_question_as_about_its_kind(kind)
         spec = task.payload
         for fact, c in zip(task.hidden, [c for c in spec.constraints if c.hidden]):
             question = kind.questions[c.kind]
-            matched = facts_asked_about((question,), task.hidden, frozenset())
-            assert matched[0].key.split(":")[0] == c.kind, (question, [f.key for f in task.hidden])
+            matched = facts_about(question, task.hidden)
+            assert {f.key.split(":")[0] for f in matched} == {c.kind}, (question, [f.key for f in task.hidden])
             seen.add(c.kind)
     assert seen == set(kind.questions)
 
@@ -222,7 +222,7 @@ def test_the_simulated_user_reads_each_scripted_question_as_about_its_kind(kind)
 def test_keywords_of_named_items_skip_other_kinds_words():
     fact = MustInclude("Sintra Day Trip")
     assert "day" not in fact.keywords() and "sintra" in fact.keywords()
-    assert facts_asked_about(("Would you like to see Sintra?",), (_fact(fact),), frozenset())[0].key == fact.key
+    assert facts_about("Would you like to see Sintra?", (_fact(fact),))[0].key == fact.key
 
 
 def _fact(constraint):

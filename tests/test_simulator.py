@@ -11,7 +11,7 @@ from hypothesis import strategies as st
 from proact_env.domains.synthetic.tasks import SyntheticTaskSource
 from proact_env.personas import PRESETS, sample_persona
 from proact_env.simulator import DialogueContext, RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
-from proact_env.simulator.rules import facts_asked_about
+from proact_env.simulator.hearing import hear
 from proact_env.types import Action, HiddenFact, TaskScore
 
 
@@ -83,15 +83,16 @@ def test_answers_reveal_asked_facts_at_the_persona_precision():
     assert revealed / answered == pytest.approx(persona.answer_precision, abs=0.03)
 
 
-def test_questions_match_facts_by_keyword_and_vague_ones_get_the_next_fact():
+def test_questions_match_facts_by_keyword_and_a_question_about_nothing_gets_nothing():
     facts = (
         HiddenFact("signature", "It is def f(x).", ("signature", "name")),
         HiddenFact("example", "f(1) == 2.", ("example",)),
     )
-    assert [f.key for f in facts_asked_about(("Can you give an example?",), facts, frozenset())] == ["example"]
-    assert [f.key for f in facts_asked_about(("Anything else?",), facts, frozenset({"signature"}))] == ["example"]
-    both = facts_asked_about(("What is the name?", "And an example?"), facts, frozenset())
-    assert [f.key for f in both] == ["signature", "example"]
+    assert hear("Can you give an example?", facts, frozenset()).questions[0].targets == ("example",)
+    vague = hear("Anything else?", facts, frozenset({"signature"})).questions[0]
+    assert vague.targets == () and vague.kind == "vague" and vague.open
+    both = hear("What is the name? And an example?", facts, frozenset())
+    assert both.targeted() == ("signature", "example")
 
 
 def test_rejections_and_failed_solutions_spend_patience_until_the_user_gives_up():

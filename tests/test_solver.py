@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from statistics import NormalDist
 
 import gymnasium as gym
@@ -10,6 +11,7 @@ import pytest
 
 import proact_env  # noqa: F401
 from proact_env.benchmark.runner import BenchmarkConfig, run_benchmark
+from proact_env.domains.synthetic.writer import ScriptedSyntheticBackbone
 from proact_env.simulator import SimulatorConfig
 from proact_env.solver import SyntheticSolver, decision_state
 from proact_env.solver_check import outcome_check
@@ -29,6 +31,8 @@ POLICIES = {
     "optimal": None,
     "always_execute": lambda s: Action.EXECUTE,
     "clarify_then_execute": lambda s: Action.CLARIFY if s.turn < 2 else Action.EXECUTE,
+    # asks on after everything is told: repeated questions, which annoy
+    "clarify_until_the_last_turn": lambda s: Action.CLARIFY if s.turn < 5 else Action.EXECUTE,
 }
 
 
@@ -48,6 +52,36 @@ def test_exact_values_match_monte_carlo_rollouts(task_seed, persona, policy_name
     returns = np.array(returns)
     stderr = returns.std(ddof=1) / np.sqrt(len(returns))
     assert abs(returns.mean() - exact) < 4 * stderr + 1e-9, (returns.mean(), exact, stderr)
+
+
+@dataclass(frozen=True, slots=True)
+class OpenQuestionWriter(ScriptedSyntheticBackbone):
+    """Asks only "anything else?": what it learns is what the user volunteers."""
+
+    def _clarify(self, spec, revealed, variant):
+        return "Is there anything else I should know?"
+
+
+@pytest.mark.parametrize("persona", ["cooperative_collaborator", "patient_novice"])
+def test_exact_values_match_monte_carlo_with_open_questions(persona):
+    env = gym.make("proact_env/Synthetic-v0", persona=persona, backbone=OpenQuestionWriter()).unwrapped
+    for seed in range(100):  # a task with two slots or more to volunteer
+        env.reset(seed=seed)
+        if env.episode.n_hidden >= 2:
+            break
+    task, person = env.episode.task, env.episode.persona
+    model = SyntheticSolver.for_env(env).model(task, person)
+    assert model._clarify_turns[2].open and model._clarify_turns[2].targets == 0
+    policy = POLICIES["clarify_until_the_last_turn"]
+    returns = []
+    for seed in range(3000):
+        env.reset(seed=10_000 + seed, options={"task": task, "persona": person})
+        returns.append(_episode_return(env, policy))
+    returns = np.array(returns)
+    stderr = returns.std(ddof=1) / np.sqrt(len(returns))
+    exact = model.policy_value(policy)
+    assert abs(returns.mean() - exact) < 4 * stderr + 1e-9, (returns.mean(), exact, stderr)
+    assert model.value() < SyntheticSolver.for_env(gym.make("proact_env/Synthetic-v0")).model(task, person).value()
 
 
 def test_the_optimum_is_at_least_as_good_as_any_fixed_rule():

@@ -63,6 +63,13 @@ class EpisodeRecord:
     optimal_value: float | None = None
     #: the exact persona-blind optimum's expected return for this episode's task and user
     blind_value: float | None = None
+    #: the Clarify turns' questions as the user heard them (`info["question_quality"]`): about a
+    #: still-hidden fact, about one already told, about nothing hidden
+    good_questions: int = 0
+    repeated_questions: int = 0
+    vague_questions: int = 0
+    #: hidden facts revealed by answers to questions (not by complaints about solutions)
+    revealed_by_questions: int = 0
     decisions: list[Decision] = field(default_factory=list)
     #: the step rewards, turn by turn (what a shorter turn budget would have kept)
     rewards: list[float] = field(default_factory=list)
@@ -113,6 +120,7 @@ def summarize(records: Sequence[EpisodeRecord], longest_budget: int | None = Non
     if records and all(r.blind_value is not None for r in records):
         summary["regret_blind"], summary["regret_blind_ci95"] = mean_ci([r.blind_value - r.episode_return
                                                                          for r in records])
+    summary.update(question_quality(records))
     summary["by_turn_budget"] = by_turn_budget(records, longest_budget)
     if records and len(records[0].replay_successes) > 1:
         summary["pass_k"] = pass_k(records)
@@ -121,6 +129,28 @@ def summarize(records: Sequence[EpisodeRecord], longest_budget: int | None = Non
     if decisions and all(d.lost_value is not None for d in decisions):
         summary["lost_value_by_situation"] = lost_value_by_situation(records)
     return summary
+
+
+def question_quality(records: Sequence[EpisodeRecord]) -> dict[str, float]:
+    """Whether a policy's questions are worth asking, beside how many it asks.
+
+    - `good_question_rate`: share of all questions that target a still-hidden fact
+      (the counterpart of HumanEvalComm's Good Question Rate), pooled over episodes;
+    - `questions_per_revealed_fact`: questions asked per hidden fact their answers
+      revealed (NaN when no answer revealed anything);
+    - `repeated_questions_per_episode` and `vague_questions_per_episode`: questions about
+      a fact already told, and about nothing hidden, per episode.
+    """
+    good = sum(r.good_questions for r in records)
+    heard = good + sum(r.repeated_questions + r.vague_questions for r in records)
+    revealed = sum(r.revealed_by_questions for r in records)
+    n = len(records) or 1
+    return {
+        "good_question_rate": good / heard if heard else math.nan,
+        "questions_per_revealed_fact": heard / revealed if revealed else math.nan,
+        "repeated_questions_per_episode": sum(r.repeated_questions for r in records) / n,
+        "vague_questions_per_episode": sum(r.vague_questions for r in records) / n,
+    }
 
 
 def by_turn_budget(records: Sequence[EpisodeRecord], longest: int | None = None) -> dict[str, list[float]]:

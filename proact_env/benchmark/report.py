@@ -21,11 +21,12 @@ CSV_COLUMNS = (
     "mean_return", "return_ci95", "success_rate", "success_ci95", "mean_r_task", "r_task_ci95",
     "mean_c_interrupt", "c_interrupt_ci95", "questions_per_episode", "reject_rate", "give_up_rate",
     "ask_rate", "mean_turns", "regret", "regret_ci95", "regret_blind", "regret_blind_ci95", "agreement_with_optimal",
+    "good_question_rate", "questions_per_revealed_fact", "repeated_questions_per_episode", "vague_questions_per_episode",
 )
 EPISODE_COLUMNS = (
     "policy", "episode", "seed", "task_id", "persona", "episode_return", "r_task", "c_interrupt",
     "success", "gave_up", "turns", "asks", "questions", "rejections", "optimal_value",
-    "blind_value",
+    "blind_value", "good_questions", "repeated_questions", "vague_questions", "revealed_by_questions",
 )
 
 

@@ -32,7 +32,9 @@ from proact_env.splits import Split, held_out, recorded_split
 
 #: results.json layout; 2 added `schema_version` and `paired` (differences from the reference policy);
 #: 3 added `regret_blind` (against the exact persona-blind optimum), `optimum.blind_mean_value` and `splits`
-#: (the declared split evaluated on, and each trained policy's training split and what is held out from it)
+#: (the declared split evaluated on, and each trained policy's training split and what is held out from it),
+#: and the question-quality metrics (`good_question_rate`, `questions_per_revealed_fact`,
+#: `repeated_questions_per_episode`, `vague_questions_per_episode`)
 RESULTS_SCHEMA_VERSION = 3
 
 #: pass^k is reported up to k = 8, as τ-bench does
@@ -241,6 +243,12 @@ def play_episode(
         record.questions += terms["n_questions"]
         record.rejections += info["meta"]["reject_signal"]
         record.asks += action == 0
+        if action == 0:
+            quality = info["question_quality"]
+            record.good_questions += quality["good"]
+            record.repeated_questions += quality["repeated"]
+            record.vague_questions += quality["vague"]
+            record.revealed_by_questions += len(info["revealed"])
         record.turns += 1
         done = terminated or truncated
     record.r_task = terms["r_task"]
@@ -370,7 +378,23 @@ def format_table(summary: dict[str, Any]) -> str:
         lines.append(f"{group} over {len(g['runs'])} training runs: mean return {g['mean_return']:.3f}, "
                      f"sd across runs {g['sd']:.3f} (95% t-interval ±{g['ci95']:.3f}); "
                      f"runs {', '.join(f'{v:.3f}' for v in g['run_means'])}")
-    return "\n".join(lines + _reliability_lines(summary))
+    return "\n".join(lines + _question_lines(summary) + _reliability_lines(summary))
+
+
+def _question_lines(summary: dict[str, Any]) -> list[str]:
+    """Question quality per policy that asks: good-question rate, questions per revealed fact, repeats."""
+    asking = {spec: m for spec, m in summary["policies"].items() if m["questions_per_episode"] > 0}
+    if not asking:
+        return []
+    width = max(len(spec) for spec in asking)
+    lines = ["question quality (good: share that target a still-hidden fact; q/fact: questions per fact an "
+             "answer revealed; repeated, vague: per episode):",
+             f"  {'policy'.ljust(width)}  good   q/fact  repeated  vague"]
+    for spec, m in asking.items():
+        lines.append(f"  {spec.ljust(width)}  {_fmt(m['good_question_rate']):<5}  "
+                     f"{_fmt(m['questions_per_revealed_fact']):<6}  {m['repeated_questions_per_episode']:<8.3f}  "
+                     f"{m['vague_questions_per_episode']:.3f}")
+    return lines
 
 
 def _reliability_lines(summary: dict[str, Any]) -> list[str]:

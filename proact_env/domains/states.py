@@ -17,10 +17,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Mapping
 
-from proact_env.domains.synthetic.tasks import CODING_SLOTS, PLANNING_SLOTS, Slot, SyntheticSpec
+from proact_env.domains.synthetic.tasks import CODING_SLOTS, PLANNING_SLOTS, Slot, SyntheticSpec, slot_fact
 from proact_env.importing import resolve
 from proact_env.io import read_jsonl
-from proact_env.types import HiddenFact, State, Task
+from proact_env.types import State, Task
 
 #: (name, "module:detector(record) -> bool", "module:loader(record, where) -> Task").
 #: The first loader whose detector accepts a record builds its task.
@@ -83,7 +83,6 @@ def plain_state_task(state: State) -> Task:
         label, pool = vocabulary[name]
         options = tuple(sorted(rng.sample(pool, k), key=pool.index))
         slots.append(Slot(name, label, options, rng.choice(options), True))
-    hidden = tuple(HiddenFact(s.name, f"The {s.label} should be {s.truth}.", (s.label, s.name) + s.options)
-                   for s in slots)
+    hidden = tuple(slot_fact(s) for s in slots)
     return Task(id=state.id, domain=state.domain, query=state.query, hidden=hidden,
                 payload=SyntheticSpec(slots=tuple(slots), n_options=k), source="states")

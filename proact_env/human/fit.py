@@ -10,7 +10,7 @@ fixes; the fit asks which persona makes the person's outcomes most likely:
   very distribution `react` samples from (so the fit follows whatever decides how the
   simulated user takes a question): `p_answer, p_reject, p_silence, p_off_topic` and
   `question_tolerance`;
-- the facts an answer gives: each fact the questions ask about (`facts_asked_about`)
+- the facts an answer gives: each still-hidden fact the questions are about (`hearing`)
   is revealed with probability `answer_precision`;
 - a complaint names what a failed solution got wrong with probability `feedback_rate`
   (where `first_missed_fact` finds one);
@@ -45,10 +45,9 @@ from proact_env.simulator.rules import (
     DialogueContext,
     RuleBasedSimulator,
     SimulatorConfig,
-    facts_asked_about,
     first_missed_fact,
 )
-from proact_env.text import message_stats, question_sentences
+from proact_env.text import message_stats
 from proact_env.types import Action, HiddenFact, Task, TaskScore, Turn
 
 #: chance that a person gives up or finds a turn too long where the simulated user's rule says otherwise
@@ -205,8 +204,7 @@ def _add_line(obs: Observations, groups: dict, line: Mapping[str, Any], where: s
         group = groups.setdefault(key, (message, context, Counter()))
         group[2]["reject" if choice == "give_up" else choice] += 1
         if choice == "answer":
-            asked = [f.key for f in facts_asked_about(question_sentences(message), context.task.hidden, context.revealed)
-                     if f.key not in context.revealed]
+            asked = context.heard(message).targeted(context.revealed)
             if asked:
                 obs.precision.append((len(asked), sum(key in revealed for key in asked)))
     elif choice == "complain":

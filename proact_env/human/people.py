@@ -38,10 +38,10 @@ class SimulatedPerson:
             choice = "accept" if turn.success else "complain"
         elif meta.reject_signal:
             choice = "reject"
-        elif meta.answered_clarification:
-            choice = "answer"
-        else:
+        elif meta.silence or meta.off_topic_flag:
             choice = "silence" if meta.silence else "off_topic"
+        else:
+            choice = "answer"  # a reply to the questions, even one that answers nothing ("what do you mean?")
         too_long = message_stats(turn.assistant_msg).prose_words > self.persona.long_turn_tolerance
         revealed = reaction.revealed if choice in ("answer", "complain") else ()
         return HumanReply(choice, reaction.user_reply, tuple(revealed), too_long)

@@ -1,5 +1,8 @@
 """Simulated users: the `UserSimulator` interface, the rule-based simulator and `make_simulator`.
 
+What a question is about, and so what it may reveal, is decided in one place
+(`hearing`) for every simulator.
+
 The LLM user simulator (`proact_env.simulator.llm_user`) is imported only when
 asked for, so the core stays free of LLM clients.
 """
@@ -11,6 +14,7 @@ from typing import Any, Mapping, Protocol
 
 from proact_env.options import check_known
 from proact_env.personas import Persona
+from proact_env.simulator.hearing import Hearing, hear
 from proact_env.simulator.rules import (
     DialogueContext,
     ReactionProbs,
@@ -75,12 +79,14 @@ def make_simulator(spec: str | Mapping[str, Any] | UserSimulator | None) -> User
 
 __all__ = [
     "DialogueContext",
+    "Hearing",
     "ReactionProbs",
     "RuleBasedSimulator",
     "SIMULATOR_KINDS",
     "SimulatorConfig",
     "UserSimulator",
     "clarify_reaction_probs",
+    "hear",
     "infer_action",
     "make_simulator",
 ]

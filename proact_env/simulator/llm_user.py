@@ -1,16 +1,24 @@
 """A simulated user played by an LLM, with the same `Reaction` contract as the rule-based one.
 
-The model gets the persona, the hidden facts (which ones it already told), the
-conversation rendered by `render_state`, the assistant's latest message and,
-for a solution, how well it scored; it answers in JSON that is validated field
-by field. An answer that is not valid JSON of that shape, or a request that
-failed after its retries, falls back to the rule-based simulator's reaction to
-the same turn, and is counted (`stats`), so a flaky or weak model degrades a
-run instead of stopping it.
+The model gets the persona, the conversation rendered by `render_state`, the
+assistant's latest message and, for a solution, how well it scored; it
+answers in JSON that is validated field by field. An answer that is not valid
+JSON of that shape, or a request that failed after its retries, falls back to
+the rule-based simulator's reaction to the same turn, and is counted
+(`stats`), so a flaky or weak model degrades a run instead of stopping it.
 
-The bookkeeping stays in code, not in the model's hands: a rejection spends one
-patience point, the user gives up at zero, and only facts of this task that
-were not yet revealed can be revealed.
+What may be revealed is decided in code, the way the rule-based user decides
+it, not left to the model: the simulator hears the questions
+(`proact_env.simulator.hearing`) and shows the model only the answers it may
+give: the still-hidden facts a question is about, for an open question
+("anything else?") the one fact it may volunteer, for a failed solution the
+one fact it got wrong, and what it already told. The other facts are only
+counted ("keep them to yourself"), so the model cannot leak them. A fact the
+model claims to have revealed counts only if it was allowed and the reply
+states it (`hearing.states_fact`); other claims are dropped and counted.
+
+The bookkeeping stays in code too: a rejection spends one patience point and
+the user gives up at zero.
 """
 
 from __future__ import annotations
@@ -27,8 +35,9 @@ from proact_env.llm.engine import ChatEngine
 from proact_env.personas import Persona
 from proact_env.prompts import load_template
 from proact_env.render import render_state
-from proact_env.simulator.rules import DialogueContext, RuleBasedSimulator
-from proact_env.types import Action, Reaction, ReactionMeta
+from proact_env.simulator.hearing import VAGUE, Hearing, states_fact
+from proact_env.simulator.rules import DialogueContext, RuleBasedSimulator, first_missed_fact, infer_action
+from proact_env.types import Action, HiddenFact, Reaction, ReactionMeta
 
 _BOOL_FIELDS = ("answered_clarification", "reject_signal", "silence", "off_topic")
 _FENCE = re.compile(r"^```(?:json)?\s*|\s*```$", re.I)
@@ -91,25 +100,80 @@ def parse_user_answer(text: str, hidden_keys: frozenset[str]) -> UserAnswer:
     return UserAnswer(reply=reply.strip(), satisfaction=float(satisfaction), revealed=tuple(dict.fromkeys(revealed)), **flags)
 
 
-def simulator_messages(assistant_msg: str, persona: Persona, context: DialogueContext) -> tuple[ChatMessage, ...]:
-    """The user-simulator prompt for one reaction (`prompts/user_simulator.txt`)."""
+def simulator_messages(
+    assistant_msg: str, persona: Persona, context: DialogueContext, allowed: tuple[HiddenFact, ...] = (),
+    hearing: Hearing | None = None,
+) -> tuple[ChatMessage, ...]:
+    """The user-simulator prompt for one reaction (`prompts/user_simulator.txt`).
+
+    `allowed` are the facts this reply may reveal (`allowed_facts`), `hearing`
+    what a Clarify's questions are about; only their answers, and those already
+    told, are shown to the model.
+    """
     task = context.task
     turn = sum(1 for t in context.transcript if t.role == "assistant")
     state = task.state(turn, int(context.prev_reject), context.revealed)
-    facts = "\n".join(
-        f"- {fact.key}: {fact.answer}{' (you already told the assistant)' if fact.key in context.revealed else ''}"
-        for fact in task.hidden
-    ) or "(none: you said everything that matters)"
     action = context.action.label if context.action is not None else "Clarify or Execute"
     text = load_template("user_simulator").render(
         persona=_describe(persona),
-        hidden_facts=facts,
+        hidden_facts=fact_notes(context, allowed, hearing),
         state=render_state(state, None, context.transcript),
         action=action,
         assistant_msg=assistant_msg,
         outcome=_outcome(context),
     )
     return (ChatMessage("user", text),)
+
+
+def allowed_facts(context: DialogueContext, hearing: Hearing | None) -> tuple[HiddenFact, ...]:
+    """The facts this reaction may reveal, by the rule-based user's rules.
+
+    Clarify: every still-hidden fact a question is about and, for an open
+    question, the first other untold fact (the model decides, in character,
+    whether to volunteer it). Execute: the fact a complaint would name
+    (`first_missed_fact`).
+    """
+    if hearing is None:
+        fact = first_missed_fact(context)
+        return (fact,) if fact is not None else ()
+    by_key = {f.key: f for f in context.task.hidden}
+    allowed = [by_key[key] for key in hearing.targeted(context.revealed)]
+    if hearing.any_open:
+        asked = set(hearing.targeted())
+        extra = next((f for f in context.task.hidden if f.key not in context.revealed and f.key not in asked), None)
+        allowed += [extra] if extra is not None else []
+    return tuple(allowed)
+
+
+def fact_notes(context: DialogueContext, allowed: tuple[HiddenFact, ...], hearing: Hearing | None) -> str:
+    """The prompt's account of what the user holds back and what the assistant's message asked about."""
+    allowed_keys = {f.key for f in allowed}
+    asked_again = set(hearing.targeted()) & context.revealed if hearing is not None else set()
+    lines = ["What you want but have not said, and what the assistant's message asked about (decided for you):"]
+    for fact in context.task.hidden:
+        if fact.key in context.revealed:
+            note = "you already told the assistant" + (
+                "; they ask about it again, which is tiresome" if fact.key in asked_again else "")
+        elif fact.key in allowed_keys:
+            note = ("their solution gets this wrong: you may say so" if hearing is None
+                    else "they asked about this: you may tell it now" if fact.key in hearing.targeted()
+                    else "they asked whether there is anything else: you may volunteer this one, if your persona would")
+        else:
+            continue
+        lines.append(f"- {fact.key}: {fact.answer} ({note})")
+    untold = sum(1 for f in context.task.hidden if f.key not in context.revealed and f.key not in allowed_keys)
+    if untold:
+        lines.append(f"You also hold back {untold} more thing(s) that the assistant did not ask about: "
+                     "keep them to yourself.")
+    if len(lines) == 1:
+        lines.append("(none: you said everything that matters)")
+    if hearing is not None and any(q.kind == VAGUE and not q.open for q in hearing.questions):
+        lines.append("Part of their message asks about nothing you hold back: react as your persona would to a "
+                     "question that misses the point (ask what they mean, shrug, or show irritation), and reveal "
+                     "nothing for it.")
+    if hearing is not None and hearing.any_open and not any(f.key not in hearing.targeted() for f in allowed):
+        lines.append("They ask whether there is anything else: there is nothing more you may tell.")
+    return "\n".join(lines)
 
 
 def _describe(persona: Persona) -> str:
@@ -135,13 +199,16 @@ class SimulatorStats:
     llm: int = 0
     malformed: int = 0
     failed: int = 0
+    #: facts the model said it revealed that were not allowed or that its reply does not state
+    dropped_claims: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
 
     def summary(self) -> str:
         total = self.llm + self.malformed + self.failed
         text = (
             f"LLM user: {total} reaction(s): {self.llm} from the model, "
-            f"{self.malformed} malformed and {self.failed} failed -> rule-based fallback"
+            f"{self.malformed} malformed and {self.failed} failed -> rule-based fallback; "
+            f"{self.dropped_claims} claimed fact(s) not counted (not asked about, or not in the reply)"
         )
         if self.reasons:
             text += "; " + ", ".join(f"{n} x {reason}" for reason, n in sorted(self.reasons.items(), key=lambda kv: -kv[1]))
@@ -177,7 +244,11 @@ class LLMUserSimulator:
         context: DialogueContext,
         rng: random.Random,
     ) -> Reaction:
-        request = ChatRequest(simulator_messages(assistant_msg, persona, context), label=f"{context.task.id} user reaction")
+        action = context.action if context.action is not None else infer_action(assistant_msg)
+        hearing = context.heard(assistant_msg) if action is Action.CLARIFY else None
+        allowed = allowed_facts(context, hearing)
+        request = ChatRequest(simulator_messages(assistant_msg, persona, context, allowed, hearing),
+                              label=f"{context.task.id} user reaction")
         try:
             text = self.engine.complete(request).text
             answer = parse_user_answer(text, frozenset(f.key for f in context.task.hidden))
@@ -187,9 +258,11 @@ class LLMUserSimulator:
         except MalformedAnswer as exc:
             self._count_fallback("malformed", str(exc))
             return self.fallback.react(user_msg, assistant_msg, persona, context=context, rng=rng)
+        reaction = to_reaction(answer, persona, context, allowed)
         with self._stats_lock:
             self.stats.llm += 1
-        return to_reaction(answer, persona, context)
+            self.stats.dropped_claims += len(set(answer.revealed) - context.revealed - set(reaction.revealed))
+        return reaction
 
     def _count_fallback(self, kind: str, reason: str) -> None:
         with self._stats_lock:
@@ -200,11 +273,18 @@ class LLMUserSimulator:
         return f"{self.stats.summary()}\n{self.engine.summary()}"
 
 
-def to_reaction(answer: UserAnswer, persona: Persona, context: DialogueContext) -> Reaction:
-    """The env's `Reaction` from a validated answer: patience and giving up are computed, not trusted."""
+def to_reaction(
+    answer: UserAnswer, persona: Persona, context: DialogueContext, allowed: tuple[HiddenFact, ...]
+) -> Reaction:
+    """The env's `Reaction` from a validated answer: patience, giving up and reveals are computed, not trusted.
+
+    A claimed fact counts only if it is in `allowed` and the reply states it.
+    """
     patience = context.patience_left - int(answer.reject_signal)
     gave_up = patience <= 0
-    revealed = tuple(k for k in answer.revealed if k not in context.revealed)
+    by_key = {f.key: f for f in allowed}
+    revealed = tuple(k for k in answer.revealed
+                     if k not in context.revealed and k in by_key and states_fact(by_key[k], answer.reply))
     meta = ReactionMeta(
         answered_clarification=answer.answered_clarification,
         reject_signal=answer.reject_signal,

@@ -23,6 +23,23 @@ PHRASES: dict[str, dict[str, tuple[str, ...]]] = {
         "neutral": ("Hmm, I'm not sure. Use your judgement.", "I don't really know, whatever you think is best."),
         "chatty": ("Honestly I'm not sure, I trust you on that one!", "Oh, I hadn't thought about that. Whatever seems sensible."),
     },
+    "unclear": {
+        "terse": ("What?", "Meaning?", "Not sure what you're asking.", "Irrelevant."),
+        "neutral": ("Sorry, what do you mean?", "I'm not sure what you're asking.",
+                    "How is that relevant to what I asked for?"),
+        "chatty": ("Ha, I'm not sure I follow, what do you mean?",
+                   "Oh, I don't quite see what you're getting at, can you say more?"),
+    },
+    "volunteer": {
+        "terse": ("One thing: ", "Also: "),
+        "neutral": ("Now that you ask: ", "One thing: "),
+        "chatty": ("Oh, glad you asked! ", "Actually yes, one thing: "),
+    },
+    "nothing_else": {
+        "terse": ("No.", "That's it."),
+        "neutral": ("Nothing comes to mind.", "I think that's everything."),
+        "chatty": ("Hmm, nothing else comes to mind right now!", "I think that's all, thanks for checking!"),
+    },
     "repeat": {
         "terse": ("Already said.", "See above."),
         "neutral": ("As I mentioned: ", "Like I said, "),

@@ -12,14 +12,15 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from proact_env.personas import Persona
+from proact_env.simulator.hearing import VAGUE, Hearing, hear
 from proact_env.simulator.phrases import say, style_of
-from proact_env.text import question_sentences, words_of
+from proact_env.text import question_sentences
 from proact_env.types import Action, HiddenFact, Reaction, ReactionMeta, Task, TaskScore, Turn
 
 
 @dataclass(frozen=True, slots=True)
 class SimulatorConfig:
-    """How pushback grows; shared by every persona.
+    """How pushback grows and how much an open question gets; shared by every persona.
 
     Attributes:
         over_tolerance_reject: added to the reject probability for each question
@@ -27,18 +28,30 @@ class SimulatorConfig:
             Default ``0.25``.
         after_reject_reject: added when the user rejected the previous turn and
             is asked again. Default ``0.3``.
+        repeat_reject: added for each question of the turn about facts the user
+            already told (asking again annoys). Default ``0.25``.
         max_reject: the reject probability never exceeds this. Default ``0.95``.
+        volunteer_share: an open question ("anything else?") that the user
+            answers gets one hidden fact volunteered with probability
+            ``volunteer_share * persona.feedback_rate`` (the persona's readiness
+            to say what matters unasked), else nothing. Default ``0.5``.
     """
 
     over_tolerance_reject: float = 0.25
     after_reject_reject: float = 0.3
+    repeat_reject: float = 0.25
     max_reject: float = 0.95
+    volunteer_share: float = 0.5
 
     def __post_init__(self) -> None:
-        for name in ("over_tolerance_reject", "after_reject_reject", "max_reject"):
+        for name in ("over_tolerance_reject", "after_reject_reject", "repeat_reject", "max_reject", "volunteer_share"):
             value = getattr(self, name)
             if not 0.0 <= value <= 1.0:
                 raise ValueError(f"SimulatorConfig.{name} must be in [0, 1], got {value!r}")
+
+    def volunteer_probability(self, persona: Persona) -> float:
+        """Chance that an answered open question gets one hidden fact volunteered."""
+        return self.volunteer_share * persona.feedback_rate
 
 
 @dataclass(slots=True)
@@ -52,17 +65,20 @@ class ReactionProbs:
 
 
 def clarify_reaction_probs(
-    persona: Persona, n_questions: int, questions_before: int, prev_reject: bool, config: SimulatorConfig
+    persona: Persona, n_questions: int, questions_before: int, prev_reject: bool, config: SimulatorConfig,
+    repeated: int = 0,
 ) -> ReactionProbs:
     """Reaction probabilities for a turn asking `n_questions` after `questions_before` were asked.
 
     Within tolerance the persona's own mix applies. Each question beyond
-    `question_tolerance` and a rejection on the previous turn raise the reject
+    `question_tolerance`, a rejection on the previous turn and each of the
+    turn's `repeated` questions (about facts already told) raise the reject
     probability; the rest of the mass keeps the persona's answer/silence/drift
     proportions.
     """
     over = max(0, questions_before + n_questions - persona.question_tolerance)
-    reject = persona.p_reject + config.over_tolerance_reject * over + config.after_reject_reject * bool(prev_reject)
+    reject = (persona.p_reject + config.over_tolerance_reject * over + config.after_reject_reject * bool(prev_reject)
+              + config.repeat_reject * repeated)
     reject = min(config.max_reject, reject)
     rest = persona.p_answer + persona.p_silence + persona.p_off_topic
     if rest <= 0.0:
@@ -95,6 +111,9 @@ class DialogueContext:
         transcript: the conversation before this assistant turn (the env's
             live list: read it, never modify it). The rule-based user ignores
             it; an LLM user needs it to remember what was said.
+        hearing: what the turn's questions are about (`hearing.hear`); the env
+            computes it once for the simulator and `info["question_quality"]`.
+            None: the simulator hears the message itself.
     """
 
     task: Task
@@ -107,6 +126,11 @@ class DialogueContext:
     last_score: float = 0.0
     success_threshold: float = 1.0
     transcript: Sequence[Turn] = ()
+    hearing: Hearing | None = None
+
+    def heard(self, assistant_msg: str) -> Hearing:
+        """The hearing of this turn's message (computed here when the caller did not)."""
+        return self.hearing if self.hearing is not None else hear(assistant_msg, self.task.hidden, self.revealed)
 
 
 @dataclass
@@ -114,12 +138,18 @@ class RuleBasedSimulator:
     """A simulated user that follows its persona's explicit probabilities.
 
     To a clarification it rejects, answers, stays silent or drifts off topic
-    (`clarify_reaction_probs`). An answer reveals each hidden fact that a
-    question asks about with probability `answer_precision`; a question that
-    matches no fact gets the next unrevealed one (users volunteer what matters).
-    To a solution that falls short it complains (a rejection of the turn, so
-    `reject_signal` is set) and, with probability `feedback_rate`, names one fact
-    the solution got wrong. Rejections spend patience; at zero the user gives up.
+    (`clarify_reaction_probs`; each question about something already told
+    raises the reject probability). An answer goes question by question
+    (`hearing`): each still-hidden fact a question is about is revealed with
+    probability `answer_precision`; a question about facts already told gets
+    them restated ("as I said..."); a question about nothing hidden reveals
+    nothing and gets a persona-styled "what do you mean?"; an open question
+    ("anything else?") gets one hidden fact volunteered with probability
+    `SimulatorConfig.volunteer_probability(persona)`, else "nothing comes to
+    mind". To a solution that falls short it complains (a rejection of the turn,
+    so `reject_signal` is set) and, with probability `feedback_rate`, names one
+    fact the solution got wrong. Rejections spend patience; at zero the user
+    gives up.
     """
 
     config: SimulatorConfig = field(default_factory=SimulatorConfig)
@@ -137,7 +167,7 @@ class RuleBasedSimulator:
         style = style_of(persona)
         if action is Action.EXECUTE:
             return self._react_to_solution(persona, context, style, rng)
-        return self._react_to_questions(assistant_msg, persona, context, style, rng)
+        return self._react_to_questions(context.heard(assistant_msg), persona, context, style, rng)
 
     def question_reaction_probs(self, assistant_msg: str, persona: Persona, context: DialogueContext) -> ReactionProbs:
         """The distribution `react` draws a clarification's reaction from.
@@ -146,14 +176,16 @@ class RuleBasedSimulator:
         each reply by this very distribution: whatever decides how the user takes a
         question decides here, so the likelihood can never drift from the sampler.
         """
-        n_questions = max(1, len(question_sentences(assistant_msg)))
-        return clarify_reaction_probs(persona, n_questions, context.questions_before, context.prev_reject, self.config)
+        return self._probs_for(context.heard(assistant_msg), persona, context)
+
+    def _probs_for(self, hearing: Hearing, persona: Persona, context: DialogueContext) -> ReactionProbs:
+        return clarify_reaction_probs(persona, len(hearing.questions), context.questions_before,
+                                      context.prev_reject, self.config, repeated=hearing.repeated)
 
     def _react_to_questions(
-        self, assistant_msg: str, persona: Persona, context: DialogueContext, style: str, rng: random.Random
+        self, hearing: Hearing, persona: Persona, context: DialogueContext, style: str, rng: random.Random
     ) -> Reaction:
-        questions = question_sentences(assistant_msg)
-        probs = self.question_reaction_probs(assistant_msg, persona, context)
+        probs = self._probs_for(hearing, persona, context)
         u = rng.random()
         if u < probs.reject:
             patience = context.patience_left - 1
@@ -162,16 +194,10 @@ class RuleBasedSimulator:
             return self._reaction(reply, persona, patience, context.last_score, gave_up=gave_up, reject_signal=True)
         u -= probs.reject
         if u < probs.answer:
-            revealed, repeated = [], []
-            for fact in facts_asked_about(questions, context.task.hidden, context.revealed):
-                if fact.key in context.revealed:
-                    repeated.append(fact)
-                elif rng.random() < persona.answer_precision:
-                    revealed.append(fact)
-            reply = answer_text(revealed, repeated, style, rng)
+            answer = answer_questions(hearing, context, persona, self.config, rng)
             return self._reaction(
-                reply, persona, context.patience_left, context.last_score,
-                answered=True, revealed=tuple(f.key for f in revealed),
+                answer.text(style, rng), persona, context.patience_left, context.last_score,
+                answered=answer.answered, revealed=tuple(f.key for f in answer.told),
             )
         u -= probs.answer
         if u < probs.silence:
@@ -239,28 +265,64 @@ def infer_action(assistant_msg: str) -> Action:
     return Action.EXECUTE
 
 
-def facts_asked_about(
-    questions: tuple[str, ...], hidden: tuple[HiddenFact, ...], revealed: frozenset[str]
-) -> list[HiddenFact]:
-    """The hidden facts a turn's questions ask about, each at most once, in question order.
+@dataclass
+class Answer:
+    """What a user who answers a Clarify turn says, fact by fact (before it is worded)."""
 
-    A question is about a fact when it mentions one of the fact's keywords (a
-    word, or a phrase for multi-word keywords).
+    revealed: list[HiddenFact] = field(default_factory=list)  # asked about and told
+    not_sure: list[HiddenFact] = field(default_factory=list)  # asked about, but the answer stays vague
+    restated: list[HiddenFact] = field(default_factory=list)  # asked again: told again, nothing new
+    unclear: bool = False  # some question was about nothing the user holds
+    open_question: bool = False  # the user was invited to add anything
+    volunteered: HiddenFact | None = None
+
+    @property
+    def told(self) -> list[HiddenFact]:
+        """Every hidden fact this answer reveals: those asked about, then the one volunteered."""
+        return self.revealed + ([self.volunteered] if self.volunteered is not None else [])
+
+    @property
+    def answered(self) -> bool:
+        """The user answered something (not only "what do you mean?")."""
+        return bool(self.revealed or self.not_sure or self.restated or self.open_question)
+
+    def text(self, style: str, rng: random.Random) -> str:
+        parts = []
+        if self.revealed:
+            parts.append(say("answer_prefix", style, rng) + " ".join(f.answer for f in self.revealed))
+        if self.not_sure:
+            parts.append(say("vague", style, rng))
+        if self.restated:
+            parts.append(say("repeat", style, rng) + " ".join(f.answer for f in self.restated))
+        if self.unclear:
+            parts.append(say("unclear", style, rng))
+        if self.open_question:
+            parts.append(say("volunteer", style, rng) + self.volunteered.answer if self.volunteered
+                         else say("nothing_else", style, rng))
+        return " ".join(p.strip() for p in parts)
+
+
+def answer_questions(
+    hearing: Hearing, context: DialogueContext, persona: Persona, config: SimulatorConfig, rng: random.Random
+) -> Answer:
+    """The reveal rules of an answered Clarify turn (see `RuleBasedSimulator`), drawing from `rng`.
+
+    Draws, in order: one per still-hidden fact targeted (in the order first
+    asked), then one for an open question if any hidden fact is left to volunteer.
     """
-    targeted: list[HiddenFact] = []
-    for question in questions:
-        lowered = question.lower()
-        words = words_of(lowered)
-        match = None
-        for fact in hidden:
-            if fact not in targeted and any(k in words or (not k.isalnum() and k in lowered) for k in fact.keywords):
-                match = fact
-                break
-        if match is None:  # a vague question: the user volunteers the next thing that matters
-            match = next((f for f in hidden if f not in targeted and f.key not in revealed), None)
-        if match is not None:
-            targeted.append(match)
-    return targeted
+    by_key = {f.key: f for f in context.task.hidden}
+    answer = Answer()
+    for key in hearing.targeted(context.revealed):
+        (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
+    asked = set(hearing.targeted())
+    answer.restated = [by_key[key] for key in hearing.targeted() if key in context.revealed]
+    answer.unclear = any(q.kind == VAGUE and not q.open for q in hearing.questions)
+    if hearing.any_open:
+        answer.open_question = True
+        left = [f for f in context.task.hidden if f.key not in context.revealed and f.key not in asked]
+        if left and rng.random() < config.volunteer_probability(persona):
+            answer.volunteered = left[0]
+    return answer
 
 
 def first_missed_fact(context: DialogueContext) -> HiddenFact | None:
@@ -273,12 +335,3 @@ def first_missed_fact(context: DialogueContext) -> HiddenFact | None:
     if missed:
         return None
     return next((f for f in context.task.hidden if f.key not in context.revealed), None)
-
-
-def answer_text(revealed: list[HiddenFact], repeated: list[HiddenFact], style: str, rng: random.Random) -> str:
-    parts = [f.answer for f in revealed]
-    if repeated:
-        parts.append(say("repeat", style, rng) + " ".join(f.answer for f in repeated))
-    if not parts:
-        return say("vague", style, rng)
-    return say("answer_prefix", style, rng) + " ".join(parts)

@@ -36,20 +36,24 @@ from dataclasses import dataclass
 from proact_env.pyparse import parse_python
 from proact_env.types import HiddenFact
 
+#: The vocabulary of each coding fact (`HiddenFact.keywords`): what a question about it mentions.
+#: Stop words ("what", "how", "should", "do") are never listed: they occur in every question.
 SIGNATURE_KEYWORDS = (
-    "name", "named", "names", "naming", "called", "call", "signature", "parameter", "parameters",
-    "params", "argument", "arguments", "args", "arity", "def", "interface",
+    "name", "named", "names", "naming", "rename", "called", "call", "signature", "parameter", "parameters",
+    "params", "param", "argument", "arguments", "args", "arity", "def", "interface", "identifier", "header",
+    "prototype", "function name", "method name",
 )
 EXAMPLE_KEYWORDS = (
-    "example", "examples", "sample", "instance", "output", "outputs", "return", "returns",
-    "returned", "expected", "expect", "format", "type", "types", "result", "results", "test",
-    "tests", "case", "cases", "input", "inputs", "edge", "convention", "conventions",
+    "example", "examples", "sample", "output", "outputs", "return", "returns", "returned", "expected", "expect",
+    "format", "result", "results", "test", "tests", "test case", "edge case", "edge cases", "input", "inputs",
+    "convention", "conventions", "data type", "return type", "look like", "e.g",
 )
 DESCRIPTION_KEYWORDS = EXAMPLE_KEYWORDS + (
-    "mean", "means", "meaning", "do", "does", "should", "behaviour", "behavior", "condition",
-    "criteria", "criterion", "requirement", "requirements", "purpose", "goal", "intended",
-    "clarify", "description", "specify", "specification", "rule", "rules", "logic", "definition",
-    "exactly", "which", "what", "how",
+    "behaviour", "behavior", "behave", "condition", "conditions", "criteria", "criterion", "purpose", "goal",
+    "intended", "intent", "description", "describe", "specify", "specification", "spec", "rule", "rules", "logic",
+    "definition", "define", "ambiguous", "ambiguity", "unclear", "contradict", "contradiction", "inconsistent",
+    "compute", "calculate", "should it do", "supposed to do", "it to do", "function do", "mean by", "meant by",
+    "what it does", "what the function does",
 )
 
 _STOP_WORDS = frozenset(
@@ -155,10 +159,11 @@ def entry_point_of(code: str, tests: tuple[str, ...]) -> str:
     raise ValueError("no test calls a function that the reference code defines")
 
 
-def signature_fact(signature: str, guess_rate: float) -> tuple[HiddenFact, float]:
+def signature_fact(signature: str, guess_rate: float, evidence: tuple[str, ...] | None = None) -> tuple[HiddenFact, float]:
+    """The function's name and parameters; a reply states it when it names the function (default evidence)."""
     name = signature.split("(")[0].split()[-1]
     answer = f"The function should be called `{name}`: `{signature}`."
-    return HiddenFact("signature", answer, SIGNATURE_KEYWORDS), guess_rate
+    return HiddenFact("signature", answer, SIGNATURE_KEYWORDS, (name,) if evidence is None else evidence), guess_rate
 
 
 def example_fact(test: str, guess_rate: float) -> tuple[HiddenFact, float]:
@@ -173,9 +178,12 @@ def example_fact(test: str, guess_rate: float) -> tuple[HiddenFact, float]:
         call, expected = ast.unparse(expression.left), expression.comparators[0]
         kind = _literal_kind(expected)
         answer = f"For example, `{call}` should return `{ast.unparse(expected)}`{kind}."
+        shown = ast.unparse(expected)  # the output is what the example tells (or the call, for an output like '')
+        evidence = (shown if any(c.isalnum() for c in shown) else call,)
     else:
         answer = f"For example, this should hold: `{ast.unparse(expression) if expression else test.strip()}`."
-    return HiddenFact("example", answer, EXAMPLE_KEYWORDS), guess_rate
+        evidence = ()
+    return HiddenFact("example", answer, EXAMPLE_KEYWORDS, evidence), guess_rate
 
 
 def _literal_kind(node: ast.expr) -> str:
@@ -243,7 +251,8 @@ def humanevalcomm_facts(original: PromptParts, modified: PromptParts, category: 
     shown = modified.parameters
     if shown is None or len(shown) != len(original.parameters or ()):
         # The tests accept the name the modified prompt shows; only unknown parameters are missing.
-        facts.append(signature_fact(original.signature, rates.hidden_parameters))
+        # the name is shown; what the user tells is the parameters
+        facts.append(signature_fact(original.signature, rates.hidden_parameters, original.parameters or None))
     if " ".join(modified.docstring.split()) != " ".join(original.docstring.split()):
         answer = f"Here is exactly what it should do: {original.docstring}"
         facts.append((HiddenFact("description", answer, DESCRIPTION_KEYWORDS), rates.description(category)))

@@ -4,7 +4,8 @@ A states file is JSONL in the seed's state schema (``id, domain, query,
 dialogue_turn, prev_reject, task_uncertainty``) plus the hidden fields the env
 needs to grade and to play the user: ``source, entry_point, signature, tests,
 setup_code, reference, hidden, category, shown_name``. ``hidden`` is a list of
-``{key, answer, keywords, guess_rate}``. ``mbpp_tests`` (the seed's name) is
+``{key, answer, keywords, guess_rate}`` and optionally ``evidence``
+(`HiddenFact.evidence`). ``mbpp_tests`` (the seed's name) is
 accepted for ``tests``. `proact convert-mbpp` writes such files; the coding
 envs and `proact verify-tasks` read them.
 """
@@ -39,7 +40,8 @@ def problem_to_record(problem: CodingProblem) -> dict[str, Any]:
         "setup_code": problem.setup_code,
         "reference": problem.reference,
         "hidden": [
-            {"key": f.key, "answer": f.answer, "keywords": list(f.keywords), "guess_rate": rates.get(f.key, 1.0)}
+            {"key": f.key, "answer": f.answer, "keywords": list(f.keywords), "guess_rate": rates.get(f.key, 1.0),
+             **({"evidence": list(f.evidence)} if f.evidence else {})}
             for f in problem.hidden
         ],
         "category": problem.category,
@@ -59,7 +61,8 @@ def problem_from_record(record: Any, *, where: str) -> CodingProblem:
         rate = record_field(fact, "guess_rate", (int, float), at)
         if not 0.0 <= rate <= 1.0:
             raise SchemaError(at, "guess_rate", f"expected a number in [0, 1], got {rate!r}")
-        hidden.append(HiddenFact(key, record_field(fact, "answer", str, at), keywords))
+        evidence = string_list(fact, "evidence", at, allow_empty=True) if "evidence" in fact else ()
+        hidden.append(HiddenFact(key, record_field(fact, "answer", str, at), keywords, evidence))
         rates.append((key, float(rate)))
     return CodingProblem(
         id=state.id,

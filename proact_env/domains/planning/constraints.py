@@ -35,6 +35,7 @@ from typing import Any, ClassVar, Mapping, Protocol
 from proact_env.domains.planning.matching import mentions, normalise_tag, slug, tokens
 from proact_env.domains.planning.plan import Plan, PlanItem, format_time
 from proact_env.errors import SchemaError
+from proact_env.simulator.hearing import stem, words
 
 _TOLERANCE = 1e-9
 
@@ -49,20 +50,30 @@ class ItemLike(Protocol):
     def tags(self) -> frozenset[str]: ...
 
 
-#: Question words per kind: a question that mentions one is about a constraint of that kind.
+#: The vocabulary of each kind: words and phrases that show a question is about a constraint of that
+#: kind (`HiddenFact.keywords`, read by `proact_env.simulator.hearing`). Stop words ("when", "where",
+#: "must", "before") are never listed alone: they occur in questions about anything.
 KEYWORDS: dict[str, tuple[str, ...]] = {
-    "duration": ("days", "long", "duration", "length", "nights", "weeks"),
-    "start_date": ("date", "dates", "when", "weekend", "start date"),
-    "budget": ("budget", "spend", "cost", "costs", "price", "prices", "money", "afford", "expensive", "cheap"),
-    "pace": ("hours", "pace", "busy", "intense", "packed", "tiring", "relaxed"),
-    "earliest_start": ("early", "earliest", "morning", "mornings", "wake"),
-    "must_include": ("include", "must", "essential", "essentials", "highlights"),
-    "must_avoid": ("avoid", "dislike", "dislikes", "allergy", "allergies", "exclude"),
-    "required_tag": ("needs", "requirements", "accessibility", "accessible", "wheelchair", "mobility",
-                     "dietary", "diet", "restrictions", "where"),
-    "order": ("order", "before", "after", "sequence"),
+    "duration": ("duration", "length", "how long", "how many days", "many days", "number of days", "many nights",
+                 "number of nights", "weeks", "days long"),
+    "start_date": ("date", "dates", "start date", "starting date", "which day", "what day", "arrive", "arrival",
+                   "calendar", "weekend"),
+    "budget": ("budget", "spend", "spending", "cost", "costs", "price", "prices", "money", "afford", "expensive",
+               "cheap", "pricey", "euros"),
+    "pace": ("hours", "pace", "busy", "intense", "packed", "tiring", "relaxed", "hectic", "leisurely",
+             "full days"),
+    "earliest_start": ("early", "earliest", "morning", "mornings", "wake", "begin", "start time", "starting time",
+                       "what time"),
+    "must_include": ("include", "essential", "essentials", "highlights", "must see", "must have", "bucket list",
+                     "favourite", "favorite"),
+    "must_avoid": ("avoid", "dislike", "dislikes", "allergy", "allergies", "allergic", "exclude", "hate",
+                   "rather not", "don't like"),
+    "required_tag": ("accessibility", "accessible", "wheelchair", "mobility", "dietary", "diet", "restrictions",
+                     "special needs", "access needs", "place", "location", "venue"),
+    "order": ("order", "ordering", "sequence", "come before", "come after", "go before", "go after",
+              "come first", "particular order"),
 }
-_RESERVED = frozenset(k for words in KEYWORDS.values() for k in words)
+_RESERVED = frozenset(stem(w) for phrases in KEYWORDS.values() for phrase in phrases for w in words(phrase))
 _COMMON = frozenset(
     "with from into trip tour walk class session evening afternoon night visit ride review practice basics "
     "free and the your some what time".split()
@@ -76,8 +87,8 @@ def distinctive_words(phrase: str) -> tuple[str, ...]:
     left out, so a question about the budget per day is never taken for a
     question about the Sintra Day Trip.
     """
-    words = tuple(w for w in tokens(phrase) if len(w) >= 4 and w not in _RESERVED and w not in _COMMON)
-    return (phrase.lower(), *words)
+    found = tuple(w for w in tokens(phrase) if len(w) >= 4 and stem(w) not in _RESERVED and w not in _COMMON)
+    return (phrase.lower(), *found)
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -111,6 +122,14 @@ class Constraint:
 
     def keywords(self) -> tuple[str, ...]:
         return KEYWORDS[self.kind]
+
+    def standard_evidence(self) -> tuple[str, ...]:
+        """What a statement of this constraint cannot leave out (a number, a date, an item)."""
+        raise NotImplementedError
+
+    def evidence(self) -> tuple[str, ...]:
+        """`HiddenFact.evidence`: the kind's specifics, or none when a task file words the answer itself."""
+        return self.standard_evidence() if self.answer is None else ()
 
     @classmethod
     def read_fields(cls, reader: "RecordReader") -> dict[str, Any]:
@@ -153,6 +172,9 @@ class Duration(Constraint):
     def standard_sentence(self, hours_noun: str) -> str:
         return f"The plan should cover {self.days} day{'s' if self.days != 1 else ''}."
 
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (str(self.days),)
+
     @classmethod
     def read_fields(cls, reader: "RecordReader") -> dict[str, Any]:
         return {"days": reader.positive_int("days")}
@@ -168,6 +190,9 @@ class StartDate(Constraint):
 
     def standard_sentence(self, hours_noun: str) -> str:
         return f"It should start on {self.date:%A} {self.date.day} {self.date:%B %Y}."
+
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (str(self.date.day), f"{self.date:%B}")
 
     @classmethod
     def read_fields(cls, reader: "RecordReader") -> dict[str, Any]:
@@ -188,6 +213,9 @@ class Budget(Constraint):
     def standard_sentence(self, hours_noun: str) -> str:
         return f"Keep it under €{self.max_per_day:g} a day per person."
 
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (f"{self.max_per_day:g}",)
+
     @classmethod
     def read_fields(cls, reader: "RecordReader") -> dict[str, Any]:
         return {"max_per_day": reader.positive_number("max_per_day")}
@@ -204,6 +232,9 @@ class Pace(Constraint):
     def standard_sentence(self, hours_noun: str) -> str:
         return f"No more than {self.max_hours_per_day:g} hours of {hours_noun} a day."
 
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (f"{self.max_hours_per_day:g}",)
+
     @classmethod
     def read_fields(cls, reader: "RecordReader") -> dict[str, Any]:
         return {"max_hours_per_day": reader.positive_number("max_hours_per_day")}
@@ -219,6 +250,9 @@ class EarliestStart(Constraint):
 
     def standard_sentence(self, hours_noun: str) -> str:
         return f"Nothing should start before {format_time(self.time)}."
+
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (format_time(self.time),)
 
     @classmethod
     def read_fields(cls, reader: "RecordReader") -> dict[str, Any]:
@@ -246,6 +280,9 @@ class MustInclude(Constraint):
 
     def standard_sentence(self, hours_noun: str) -> str:
         return f"The plan must include {self.item}."
+
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (self.item,)
 
     def keywords(self) -> tuple[str, ...]:
         return KEYWORDS[self.kind] + distinctive_words(self.item)
@@ -277,6 +314,9 @@ class MustAvoid(Constraint):
 
     def standard_sentence(self, hours_noun: str) -> str:
         return f"Please avoid {self.what}."
+
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (self.what,)
 
     def keywords(self) -> tuple[str, ...]:
         return KEYWORDS[self.kind] + tuple(w.lower() for w in self.words)
@@ -312,6 +352,9 @@ class RequiredTag(Constraint):
     def standard_sentence(self, hours_noun: str) -> str:
         return f"Everything must be {self.tag}."
 
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (self.tag,)
+
     def keywords(self) -> tuple[str, ...]:
         return KEYWORDS[self.kind] + distinctive_words(self.tag)[1:]
 
@@ -344,6 +387,9 @@ class Order(Constraint):
 
     def standard_sentence(self, hours_noun: str) -> str:
         return f"{self.first} has to come before {self.then}."
+
+    def standard_evidence(self) -> tuple[str, ...]:
+        return (self.first, self.then)
 
     def keywords(self) -> tuple[str, ...]:
         return KEYWORDS[self.kind] + distinctive_words(self.first) + distinctive_words(self.then)

@@ -213,7 +213,7 @@ KINDS: dict[str, TaskKind] = {
                 AvoidOption("timed exams", ("timed",)),
             ),
             need_options=(NeedOption("home", "I can only study at home."),),
-            needs_question="Where can you study?",
+            needs_question="Is there a place you have to study at?",
             subjects=STUDIES,
         ),
         TaskKind(

@@ -83,7 +83,8 @@ class PlanningSpec:
 
     def hidden_facts(self) -> tuple[HiddenFact, ...]:
         noun = self.kind.hours_noun
-        return tuple(HiddenFact(c.key, c.sentence(noun), c.keywords()) for c in self.constraints if c.hidden)
+        return tuple(HiddenFact(c.key, c.sentence(noun), c.keywords(), c.evidence())
+                     for c in self.constraints if c.hidden)
 
     def stated_sentences(self) -> str:
         return " ".join(c.sentence(self.kind.hours_noun) for c in self.constraints if not c.hidden)

@@ -59,6 +59,43 @@ PLANNING_SLOTS: dict[str, tuple[str, tuple[str, ...]]] = {
     "access": ("access", ("stepfree", "ramps", "elevators", "unrestricted")),
 }
 
+#: name -> how else people ask about a slot: synonyms and multi-word paraphrases of its label
+#: (`HiddenFact.keywords`, read by `proact_env.simulator.hearing`). Within a flavour no two slots
+#: share a word, after stemming, with each other's labels, options or synonyms
+#: (tests/test_hearing.py checks it), so a question about one slot never reveals another.
+SLOT_SYNONYMS: dict[str, tuple[str, ...]] = {
+    "output_format": ("output format", "file format", "file type", "serialise", "serialize", "serialisation",
+                      "serialization"),
+    "sort_order": ("order", "sort", "sorted", "sorting", "arrange", "arranged", "sequence"),
+    "empty_input": ("empty", "missing", "blank", "no input", "no data", "no records"),
+    "case_handling": ("letter case", "upper case", "lower case", "case sensitive", "case insensitive",
+                      "capitalisation", "capitalization", "capitalise", "capitalize", "capital letters"),
+    "number_type": ("numeric", "number type", "numeric type", "decimal places", "rounding", "rounded", "digits"),
+    "duplicates": ("duplicate", "duplicated", "dedupe", "deduplicate", "deduplication", "unique", "uniqueness",
+                   "repeated entries"),
+    "timezone": ("time zone", "zone", "tz", "clock time"),
+    "encoding": ("encode", "encoded", "charset", "character set", "unicode", "text encoding"),
+    "budget": ("spend", "spending", "cost", "costs", "price", "prices", "money", "afford", "expensive", "cheap",
+               "pricey"),
+    "pace": ("busy", "intense", "tempo", "rhythm", "tiring", "hectic", "leisurely"),
+    "lodging": ("accommodation", "accommodations", "lodge", "sleep", "place to stay", "where to stay",
+                "stay overnight"),
+    "transport": ("transportation", "travel by", "get around", "getting around", "get there", "getting there",
+                  "commute", "vehicle"),
+    "diet": ("dietary", "food", "eat", "eating", "meal", "meals", "cuisine"),
+    "timing": ("what time", "time of", "day of the week", "days of the week", "schedule", "scheduling"),
+    "group": ("people", "travelling with", "traveling with", "coming with", "companions", "party size", "alone",
+              "together", "guests"),
+    "access": ("accessibility", "accessible", "wheelchair", "mobility", "stairs", "disability", "disabilities"),
+}
+
+
+def slot_fact(slot: Slot) -> HiddenFact:
+    """What the user knows about a hidden slot: the answer names the right option, which is its evidence."""
+    words = (slot.label, slot.name.replace("_", " "), *slot.options, *SLOT_SYNONYMS.get(slot.name, ()))
+    return HiddenFact(slot.name, f"The {slot.label} should be {slot.truth}.", words, (slot.truth,))
+
+
 CODING_REQUESTS = (
     "Write a function that parses server log lines and reports error counts per service.",
     "Write a function that merges two customer lists into one report.",
@@ -189,11 +226,7 @@ class SyntheticTaskSource:
         query = pick(rng, requests) + "".join(
             f" Use {s.truth} for the {s.label}." for s in slots if not s.hidden
         )
-        hidden = tuple(
-            HiddenFact(s.name, f"The {s.label} should be {s.truth}.", (s.label, s.name) + s.options)
-            for s in slots
-            if s.hidden
-        )
+        hidden = tuple(slot_fact(s) for s in slots if s.hidden)
         return Task(
             id=f"synthetic-{flavour}-{rng.getrandbits(32):08x}",
             domain=flavour,

@@ -97,13 +97,23 @@ class ScriptedSyntheticBackbone:
             message += f"\nI assumed the {_join(assumed, 'and')} since you did not specify {'it' if len(assumed) == 1 else 'them'}."
         return message
 
+    def clarify_variants(self, spec: SyntheticSpec, n_unknown: int) -> tuple[frozenset[str], list[str]]:
+        """Every equally likely Clarify message with `n_unknown` slots still unknown, and the revealed slots.
+
+        Which slots are revealed does not change what the messages ask about
+        (the first unknown ones, by label and options), only which words name them.
+        """
+        hidden = [s.name for s in spec.slots if s.hidden]
+        revealed = frozenset(hidden[: len(hidden) - n_unknown])
+        n_variants = len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)
+        return revealed, [self._clarify(spec, revealed, v) for v in range(n_variants)]
+
     def word_counts(self, spec: SyntheticSpec, domain: str, action: Action, n_unknown: int) -> list[int]:
         """Prose words of every equally likely message variant with `n_unknown` slots still unknown."""
         hidden = [s.name for s in spec.slots if s.hidden]
         revealed = frozenset(hidden[: len(hidden) - n_unknown])
         if action is Action.CLARIFY:
-            n_variants = len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)
-            return [prose_words(self._clarify(spec, revealed, v)) for v in range(n_variants)]
+            return [prose_words(message) for message in self.clarify_variants(spec, n_unknown)[1]]
         values = {s.name: s.truth for s in spec.slots}
         return [
             prose_words(self._execute(spec, domain, revealed, values, v))

@@ -1,0 +1,300 @@
+"""What a question is about: the hidden facts it targets, read the way a person would.
+
+A simulated user answers a question only about what the question asks. Each
+`HiddenFact` lists its vocabulary (`keywords`: its own words, synonyms, and
+multi-word paraphrases such as ``"how many days"``); a question is about a fact
+when it contains one of them. Words are compared after a light stemming
+(``names``, ``named``, ``naming`` and ``name`` are one word), and stop words
+("what", "how", "should", "you", ...) never match on their own: they occur in
+every question, so they say nothing about its subject. A phrase may contain
+stop words ("how long"), since the phrase as a whole does.
+
+`hear(message, hidden, revealed)` classifies every question of a Clarify turn:
+
+- **good**: it targets at least one fact that is still hidden;
+- **repeated**: it targets facts, all of them already revealed;
+- **vague**: it targets no hidden fact (small talk, "what do you mean?", a
+  question about something the user already said in the query). A vague
+  question is *open* when it invites the user to add anything
+  ("anything else I should know?"), which some users answer in part.
+
+Everything here runs in time linear in the message: words are found with one
+non-backtracking pattern, stemmed by suffix rules, and looked up in sets
+(phrases as word n-grams, at most `MAX_PHRASE_WORDS` long).
+"""
+
+from __future__ import annotations
+
+import re
+from functools import lru_cache
+from typing import Iterable, NamedTuple, Sequence
+
+from proact_env.text import question_sentences, strip_code
+from proact_env.types import HiddenFact
+
+#: Words that occur in questions about anything: never evidence of a subject on their own.
+STOP_WORDS = frozenset(
+    """
+    a an the this that these those it its i me my mine we our us you your yours he she him her they them their
+    is are was were be been being am do does did done doing have has had having get gets got
+    will would shall should can could may might must ought
+    what which who whom whose why how when where whether
+    and or but if then so than as of to in on at by for from with without about into onto over under up down
+    out off through per via
+    not no yes please thanks thank just also too very really quite any anything some something else other
+    another more most much many few all each every both either neither there here now still already again
+    want wants wanted like likes liked prefer need needs needed wish hope
+    know tell give let make makes use used using go see think mean means say said ask asked keep
+    ok okay sure well way thing things stuff question questions quick one two first
+    """.split()
+)
+
+#: Phrases by which a question invites the user to add anything (an *open* question).
+OPEN_PHRASES = (
+    "anything else", "something else", "what else", "anything more", "anything other", "any other",
+    "anything i should", "anything you", "anything to add", "else i should", "keep in mind", "should i know",
+    "should know", "did i miss", "i missed", "i forgot", "i have missed", "other requirements",
+    "any requirements", "any constraints", "any preferences", "any details",
+)
+
+#: Longest phrase (in words) a vocabulary may list.
+MAX_PHRASE_WORDS = 4
+
+# Words whose "-ing" or "-ed" is not a suffix, with their stem: stemming them by rule would merge
+# unrelated words ("evening" -> "even", "casing" -> "case" as in "in case").
+_IRREGULAR = {
+    **{w: w for w in "anything something nothing everything thing string during morning evening casing ceiling "
+                     "spring bring king ring wing sibling wedding building need speed seed".split()},
+    **{w + "s": w for w in "thing string morning evening ceiling sibling wedding building need".split()},
+}
+_ASCII_WORD = re.compile(r"[a-z0-9]+")
+_UNICODE_WORD = re.compile(r"[^\W_]+")
+
+
+def words(text: str) -> tuple[str, ...]:
+    """The lower-case words of `text`, in order ("snake_case" gives two words; "09" is "9")."""
+    text = text.lower()
+    found = (_ASCII_WORD if text.isascii() else _UNICODE_WORD).findall(text)
+    return tuple(w.lstrip("0") or "0" if w[0] == "0" and w.isdigit() else w for w in found)
+
+
+@lru_cache(maxsize=65536)
+def stem(word: str) -> str:
+    """A light stem: plural, "-ing", "-ed", "-ly" and a final "e" removed, a doubled consonant undoubled.
+
+    Not a linguist's stemmer: it only has to give a word and its inflections one
+    form (``format``, ``formats``, ``formatted``, ``formatting`` -> ``format``;
+    ``name``, ``named``, ``naming`` -> ``nam``), and both sides of a comparison
+    go through it.
+    """
+    if word in _IRREGULAR:
+        return _IRREGULAR[word]
+    if not word.isalpha():
+        return word
+    w = word
+    if len(w) > 4 and w.endswith("ies"):
+        w = w[:-3] + "y"
+    elif len(w) > 4 and (w.endswith(("sses", "xes", "zes", "ches", "shes"))):
+        w = w[:-2]
+    elif len(w) > 3 and w.endswith("s") and not w.endswith(("ss", "us", "is")):
+        w = w[:-1]
+    if len(w) > 5 and w.endswith("ing"):
+        w = w[:-3]
+    elif len(w) > 4 and w.endswith("ed"):
+        w = w[:-2]
+    elif len(w) > 5 and w.endswith("ly"):
+        w = w[:-2]
+    if len(w) > 3 and w[-1] == w[-2] and w[-1] not in "aeiouylsz":
+        w = w[:-1]
+    if len(w) > 3 and w.endswith("e"):
+        w = w[:-1]
+    return w
+
+
+class Vocabulary(NamedTuple):
+    """A fact's vocabulary, compiled: single stems (stop words left out) and phrases (tuples of stems)."""
+
+    stems: frozenset[str]
+    phrases: frozenset[tuple[str, ...]]
+
+    def mentioned_in(self, terms: "Terms") -> bool:
+        return not self.stems.isdisjoint(terms.stems) or not self.phrases.isdisjoint(terms.ngrams)
+
+
+@lru_cache(maxsize=8192)
+def vocabulary(keywords: tuple[str, ...]) -> Vocabulary:
+    """Compile a fact's keywords; a keyword of several words is a phrase, a stop word alone is dropped."""
+    stems, phrases = set(), set()
+    for keyword in keywords:
+        parts = words(keyword)
+        if len(parts) == 1:
+            if parts[0] not in STOP_WORDS:
+                stems.add(stem(parts[0]))
+        elif 1 < len(parts) <= MAX_PHRASE_WORDS:
+            phrases.add(tuple(stem(w) for w in parts))
+        elif parts:  # a long keyword: its content words count one by one
+            stems.update(stem(w) for w in parts if w not in STOP_WORDS)
+    return Vocabulary(frozenset(stems), frozenset(phrases))
+
+
+class Terms(NamedTuple):
+    """What a question says: its content stems and every n-gram of its stems (n = 2..MAX_PHRASE_WORDS)."""
+
+    stems: frozenset[str]
+    ngrams: frozenset[tuple[str, ...]]
+
+
+def terms_of(question: str) -> Terms:
+    """The terms of a question; short questions (all that scripted writers and most models ask) are cached."""
+    return _cached_terms(question) if len(question) <= _CACHED_LENGTH else _terms(question)
+
+
+_CACHED_LENGTH = 1000
+
+
+@lru_cache(maxsize=16384)
+def _cached_terms(question: str) -> Terms:
+    return _terms(question)
+
+
+def _terms(question: str) -> Terms:
+    tokens = words(question)
+    stems = tuple(stem(w) for w in tokens)
+    content = frozenset(s for w, s in zip(tokens, stems) if w not in STOP_WORDS)
+    ngrams = frozenset(
+        stems[i:i + n] for n in range(2, MAX_PHRASE_WORDS + 1) for i in range(len(stems) - n + 1)
+    )
+    return Terms(content, ngrams)
+
+
+_OPEN = vocabulary(OPEN_PHRASES)
+
+
+def is_open(question: str) -> bool:
+    """Does the question invite the user to add anything ("Anything else I should know?")."""
+    return _OPEN.mentioned_in(terms_of(question))
+
+
+def facts_about(question: str, hidden: Sequence[HiddenFact]) -> tuple[HiddenFact, ...]:
+    """The hidden facts a question is about, in the task's order."""
+    stems, ngrams = terms_of(question)
+    found = []
+    for fact in hidden:
+        vocab = vocabulary(tuple(fact.keywords))
+        if not vocab.stems.isdisjoint(stems) or not vocab.phrases.isdisjoint(ngrams):
+            found.append(fact)
+    return tuple(found)
+
+
+GOOD, REPEATED, VAGUE = "good", "repeated", "vague"
+
+
+class HeardQuestion(NamedTuple):
+    """One question and what the user makes of it.
+
+    Attributes:
+        text: the question as asked.
+        targets: keys of the hidden facts it is about (revealed or not).
+        kind: ``good`` (targets a still-hidden fact), ``repeated`` (targets only
+            revealed facts) or ``vague`` (targets no hidden fact).
+        open: a vague question that invites the user to add anything.
+    """
+
+    text: str
+    targets: tuple[str, ...]
+    kind: str
+    open: bool = False
+
+
+class Hearing(NamedTuple):
+    """Every question of one Clarify turn, classified (a named tuple: the env builds one per Clarify step)."""
+
+    questions: tuple[HeardQuestion, ...]
+
+    def number(self, kind: str) -> int:
+        """Questions of a kind (``good``, ``repeated``, ``vague``)."""
+        return sum(q.kind == kind for q in self.questions)
+
+    @property
+    def good(self) -> int:
+        return self.number(GOOD)
+
+    @property
+    def repeated(self) -> int:
+        return self.number(REPEATED)
+
+    @property
+    def vague(self) -> int:
+        return self.number(VAGUE)
+
+    @property
+    def any_open(self) -> bool:
+        return any(q.open for q in self.questions)
+
+    def targeted(self, revealed: Iterable[str] = ()) -> tuple[str, ...]:
+        """Keys of the facts the questions target that are not in `revealed`, first asked first, once each."""
+        skip = set(revealed)
+        keys: dict[str, None] = {}
+        for question in self.questions:
+            for key in question.targets:
+                if key not in skip:
+                    keys.setdefault(key)
+        return tuple(keys)
+
+    def quality(self) -> dict[str, int]:
+        """The per-step metric (`info["question_quality"]`): questions, good, repeated, vague."""
+        return {"questions": len(self.questions), "good": self.good, "repeated": self.repeated, "vague": self.vague}
+
+
+def questions_of(message: str) -> tuple[str, ...]:
+    """The questions a user hears in a Clarify message: its question sentences, or, when it has
+    none ("Tell me the output format."), its prose as one request."""
+    questions = question_sentences(message)
+    if questions:
+        return questions
+    prose = " ".join(strip_code(message).split())
+    return (prose,)
+
+
+def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | set[str]) -> Hearing:
+    """Classify every question of a Clarify `message` against the task's hidden facts (see the module doc)."""
+    heard = []
+    for question in questions_of(message):
+        targets = tuple(f.key for f in facts_about(question, hidden))
+        if any(key not in revealed for key in targets):
+            heard.append(HeardQuestion(question, targets, GOOD))
+        elif targets:
+            heard.append(HeardQuestion(question, targets, REPEATED))
+        else:
+            heard.append(HeardQuestion(question, (), VAGUE, is_open(question)))
+    return Hearing(tuple(heard))
+
+
+def states_fact(fact: HiddenFact, reply: str) -> bool:
+    """Does `reply` state `fact`? What an LLM user claims it revealed is checked with this.
+
+    With `fact.evidence` (the specifics a statement of the fact cannot leave
+    out: the chosen option, the function's name, a number), every evidence
+    phrase must occur in the reply, word for word up to case and punctuation.
+    Without, at least half of the content words of `fact.answer` (stop words
+    and the fact's own vocabulary left out: those say what the fact is about,
+    not what it is) must occur.
+    """
+    reply_words = words(reply)
+    evidence = [phrase_words for phrase_words in map(words, fact.evidence) if phrase_words]
+    if evidence:
+        return all(_contains(reply_words, phrase_words) for phrase_words in evidence)
+    vocab = vocabulary(tuple(fact.keywords))
+    content = {stem(w) for w in words(fact.answer) if w not in STOP_WORDS} - vocab.stems
+    if not content:
+        return _contains(reply_words, words(fact.answer))
+    present = {stem(w) for w in reply_words}
+    return 2 * len(content & present) >= len(content)
+
+
+def _contains(haystack: tuple[str, ...], needle: tuple[str, ...]) -> bool:
+    """`needle` occurs as consecutive words of `haystack` (linear: each start is checked in O(len(needle)))."""
+    if not needle:
+        return True
+    first, n = needle[0], len(needle)
+    return any(haystack[i:i + n] == needle for i, word in enumerate(haystack) if word == first)
