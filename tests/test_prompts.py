@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_every_packaged_template_loads_and_uses_exactly_its_placeholders():
     templates = load_all()
     assert set(templates) == {"coding_clarify", "coding_execute", "planning_clarify", "planning_execute", "user_simulator",
-                              "policy_decide"}
+                              "policy_decide", "model_decides"}
     for name, template in templates.items():
         assert template.placeholders == PLACEHOLDERS[name]
 
