@@ -38,12 +38,14 @@ class _Call:
 
 @dataclass
 class Lockstep:
-    """The rendezvous of one set of member threads (see the module docstring).
+    """The rendezvous of `members` threads (see the module docstring).
 
-    `rounds` counts the batches run, `batched_items` the calls they merged.
+    The number of members is fixed up front, so that a round never starts before a
+    member that is slow to start has made its call; each member leaves once, when its
+    `member` block ends. `rounds` counts the batches run, `batched_items` the calls they merged.
     """
 
-    members: int = 0
+    members: int
     rounds: int = 0
     batched_items: int = 0
     _waiting: list[_Call] = field(default_factory=list)
@@ -51,9 +53,7 @@ class Lockstep:
 
     @contextmanager
     def member(self, order: int) -> Iterator[None]:
-        """Make the calling thread a member for the block; `order` places its calls within a batch."""
-        with self._cond:
-            self.members += 1
+        """Play the block as one of the members; `order` places the thread's calls within a batch."""
         _current.lockstep, _current.order = self, order
         try:
             yield

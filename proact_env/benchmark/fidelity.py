@@ -43,6 +43,26 @@ def llm_user_summary(grouped: Mapping[str, Sequence[EpisodeRecord]]) -> dict[str
     return {**_counts(every), "by_policy": {spec: _counts(records) for spec, records in grouped.items()}}
 
 
+def failed_calls(grouped: Mapping[str, Sequence[EpisodeRecord]]) -> dict[str, Any] | None:
+    """Episodes cut short because a model call failed for good (after its retries), per policy and reason."""
+    cut = [r for records in grouped.values() for r in records if r.failed_call is not None]
+    if not cut:
+        return None
+    reasons: dict[str, int] = {}
+    for record in cut:
+        reasons[record.failed_call] = reasons.get(record.failed_call, 0) + 1
+    return {"episodes": len(cut), "by_policy": {spec: sum(r.failed_call is not None for r in records)
+                                                for spec, records in grouped.items()}, "reasons": reasons}
+
+
+def format_failed_calls(block: Mapping[str, Any] | None) -> str:
+    if not block:
+        return ""
+    reasons = "; ".join(f"{n} x {reason}" for reason, n in sorted(block["reasons"].items(), key=lambda kv: -kv[1]))
+    return (f"WARNING: {block['episodes']} episode(s) ended early because a model call failed for good "
+            f"(their return counts the turns played): {reasons}")
+
+
 def format_llm_user(block: Mapping[str, Any] | None) -> str:
     """The end-of-run lines about the LLM user; a loud warning when it fell back too often."""
     if not block:

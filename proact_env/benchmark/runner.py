@@ -21,12 +21,13 @@ import gymnasium as gym
 import numpy as np
 
 import proact_env  # noqa: F401  (registers the env ids in worker processes)
-from proact_env.benchmark.fidelity import llm_user_summary
+from proact_env.benchmark.fidelity import failed_calls, llm_user_summary
 from proact_env.benchmark.metrics import Decision, EpisodeRecord, summarize
 from proact_env.benchmark.paired import across_runs, default_reference, paired_against
 from proact_env.benchmark.registry import DEFAULT_POLICIES, make_policy
 from proact_env.distributed.config import ExecutorConfig, ShardExecutor
 from proact_env.distributed.executor import open_executor
+from proact_env.llm.chat import LLMCallFailed
 from proact_env.lockstep import Lockstep
 from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver, decision_state
@@ -146,7 +147,7 @@ def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int], run: st
         if slots == 1:
             records.extend(_play_slot(config, spec, run, 0, list(enumerate(seeds, first))))
             continue
-        lockstep = Lockstep()
+        lockstep = Lockstep(members=slots)
         work = [list(enumerate(seeds, first))[slot::slots] for slot in range(slots)]
         for slot in range(slots):
             _built(config, spec, run, slot)  # build in this thread: loaders are not all thread-safe
@@ -216,7 +217,12 @@ def play_episode(
             decision.optimal_action = int(model.optimal_action(state))  # same cached Q-values, solver's tie rule
             decision.lost_value = max(0.0, q[decision.optimal_action] - q[action])
         record.decisions.append(decision)
-        obs, reward, terminated, truncated, info = env.step(action)
+        try:
+            obs, reward, terminated, truncated, info = env.step(action)
+        except LLMCallFailed as exc:  # the episode ends here; the run goes on and reports it
+            record.decisions.pop()
+            record.failed_call = exc.failure.reason
+            break
         terms = info["reward_terms"]
         record.episode_return += reward
         record.rewards.append(float(reward))
@@ -230,9 +236,10 @@ def play_episode(
         done = terminated or truncated
     if user_before is not None:
         record.user_counts = {k: v - user_before.get(k, 0) for k, v in _user_counts(base).items()}
-    record.r_task = terms["r_task"]
-    record.success = info["success"]
-    record.gave_up = info["gave_up"]
+    if record.turns:
+        record.r_task = terms["r_task"]
+        record.success = info["success"]
+        record.gave_up = info["gave_up"]
     return record
 
 
@@ -277,6 +284,7 @@ class BenchmarkResults:
             "run_groups": {group: across_runs([policies[run]["mean_return"] for run in runs], runs)
                            for group, runs in self.config.run_groups.items()},
             "llm_user": llm_user_summary(grouped),
+            "failed_model_calls": failed_calls(grouped),
         }
 
 

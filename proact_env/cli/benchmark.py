@@ -93,7 +93,7 @@ def _benchmark(args: argparse.Namespace, env_kwargs: dict, policies: tuple[str, 
     """One run: table, paired differences, lost value, LLM user; files in `out`; the results."""
     from tqdm import tqdm
 
-    from proact_env.benchmark.fidelity import format_llm_user
+    from proact_env.benchmark.fidelity import format_failed_calls, format_llm_user
     from proact_env.benchmark.paired import format_paired
     from proact_env.benchmark.report import write_results
     from proact_env.benchmark.runner import (
@@ -135,8 +135,9 @@ def _benchmark(args: argparse.Namespace, env_kwargs: dict, policies: tuple[str, 
           f"wrote {', '.join(str(p) for p in paths.values())}")
     if args.backend == "local":  # whatever called a model says what it cost and what failed
         print_llm_summary(*built_policies().values(), *built_models().values())
-    if user := format_llm_user(summary["llm_user"]):  # last, so that a warning is what the user sees
-        print(user)
+    for warning in (format_failed_calls(summary["failed_model_calls"]), format_llm_user(summary["llm_user"])):
+        if warning:  # last, so that a warning is what the user sees
+            print(warning)
     return results
 
 
