@@ -71,8 +71,10 @@ class ChatEngine:
         return results  # type: ignore[return-value]  # every slot is filled above
 
     def batch_group(self) -> tuple:
-        """What may share a generation batch with this engine's requests: the same model, server and sampling."""
-        return ("chat", self.client.provider, self.client.model, tuple(sorted(self.sampling.items())))
+        """What may share a generation batch with this engine's requests: the same model, server or device,
+        and sampling."""
+        return ("chat", self.client.provider, self.client.model, getattr(self.client, "device", None),
+                tuple(sorted(self.sampling.items())))
 
     def complete(self, request: ChatRequest) -> Completion:
         """A single completion; raises `LLMCallFailed` if it failed after its retries."""
