@@ -65,6 +65,7 @@ def run(*args: str) -> None:
 def parse_args() -> argparse.Namespace:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--out", type=Path, default=Path("benchmarks/output/dpo_pretrained"))
+    parser.add_argument("--base", default=BASE, help="the pretrained base: a registered name, folder or hub id")
     parser.add_argument("--states", type=int, default=300, help="synthetic states to expand into conversations")
     parser.add_argument("--lookahead", type=int, default=16, help="rollouts per branch")
     parser.add_argument("--max_turns", type=int, default=4, help="turns per conversation (short prompts)")
@@ -75,7 +76,8 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--lora_r", type=int, default=16)
-    parser.add_argument("--target", default=LAST_FOUR_QV, help="LoRA target modules (a regex, or all-linear)")
+    parser.add_argument("--target", default=LAST_FOUR_QV,
+                        help="LoRA target modules: a regex (default: SmolLM2's last four layers' q/v) or all-linear")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 training (GPU only)")
     parser.add_argument("--episodes", type=int, default=100, help="held-out episodes per split and policy")
     parser.add_argument("--bench_seed", type=int, default=1000, help="seeds the held-out episodes")
@@ -111,7 +113,7 @@ def train_runs(args: argparse.Namespace, pairs: Path) -> dict[str, list[str]]:
     for seed in seeds:
         started = time.perf_counter()
         out = args.out / f"smollm2_seed{seed}"
-        train(DPOTrainingConfig(data=pairs, model=BASE, output=out, epochs=args.epochs, lr=args.lr, beta=0.1,
+        train(DPOTrainingConfig(data=pairs, model=args.base, output=out, epochs=args.epochs, lr=args.lr, beta=0.1,
                                 lora_r=args.lora_r, lora_alpha=2 * args.lora_r, target_modules=args.target,
                                 batch_size=args.batch_size, max_length=512, val_split=0.0, seed=seed,
                                 bf16=args.bf16, precompute_ref_log_probs=True, logging_steps=5))
@@ -127,7 +129,7 @@ def train_runs(args: argparse.Namespace, pairs: Path) -> dict[str, list[str]]:
 def benchmark(args: argparse.Namespace, runs: dict[str, list[str]]) -> dict:
     smollm2 = [f"dpo:{r}" for r in runs["smollm2"]]
     tiny = [f"dpo:{r}" for r in runs["tiny"]]
-    zero_shot = f"llm_prompt:{BASE}"
+    zero_shot = f"llm_prompt:local:{args.base}"
     policies = (*smollm2, *tiny, zero_shot, "clarify_once", "threshold", "optimal")
     report = {}
     for split, persona in (("held-out preset", args.heldout_persona), ("sampled personas", "sampled")):
@@ -143,7 +145,7 @@ def benchmark(args: argparse.Namespace, runs: dict[str, list[str]]) -> dict:
         names = {**{s: f"SmolLM2 DPO seed {i}" for i, s in enumerate(smollm2)},
                  **{s: f"tiny DPO seed {i}" for i, s in enumerate(tiny)}, zero_shot: "SmolLM2 zero-shot"}
         rows = {}
-        for label, specs in (*((names[s], [s]) for s in policies), ("SmolLM2 DPO, mean of seeds", smollm2),
+        for label, specs in (*((names.get(s, s), [s]) for s in policies), ("SmolLM2 DPO, mean of seeds", smollm2),
                              ("tiny DPO, mean of seeds", tiny)):
             returns = np.mean([[r.episode_return for r in grouped[s]] for s in specs], axis=0)
             rows[label] = {"mean_return": float(returns.mean()),
@@ -171,7 +173,7 @@ def main() -> None:
     trained = time.perf_counter()
     report = benchmark(args, runs)
     total = time.perf_counter() - started
-    print(f"\nbase {model_label(BASE)}; {args.pairs} pairs x {len(runs['smollm2'])} seeds; training and data "
+    print(f"\nbase {model_label(args.base)}; {args.pairs} pairs x {len(runs['smollm2'])} seeds; training and data "
           f"{trained - started:.0f} s, whole run {total:.0f} s")
     atomic_write_text(args.out / "report.json", json.dumps(
         {"config": {k: str(v) if isinstance(v, Path) else v for k, v in vars(args).items()}, "runs": runs,
