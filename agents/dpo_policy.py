@@ -3,7 +3,11 @@
 It renders the decision point with the same `render_state` as the training
 pairs and compares the log-probabilities of the two action labels ("Clarify:"
 and "Execute:") as the start of the completion; the higher one is the action.
-It can also write the message for the chosen action, as a backbone.
+Episodes played in lockstep are scored together (`ActionScorer`). It can also
+write the message for the chosen action, as a backbone.
+
+The base may be a registered local model (``smollm2-135m-instruct``); a run is
+loaded once per process, so the copies of the policy a benchmark makes share it.
 """
 
 from __future__ import annotations
@@ -14,7 +18,7 @@ from typing import Any, Mapping
 
 import gymnasium as gym
 
-from proact_env.agents.logprobs import completion_logprobs
+from proact_env.agents.logprobs import ActionScorer
 from proact_env.errors import SchemaError, require
 from proact_env.io import read_json
 from proact_env.preferences import completion
@@ -25,11 +29,26 @@ from proact_env.types import Action, MessageRequest
 LABELS = {action: completion(action, "").rstrip() for action in Action}
 
 
+#: (run folder, base) -> (model, tokenizer, base name) loaded by `shared_adapter`
+_SHARED: dict[tuple[str, str | None], tuple[Any, Any, str]] = {}
+
+
+def shared_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[Any, Any, str]:
+    """`load_adapter`, once per process: for policies that only read the model."""
+    key = (str(Path(model_dir).resolve()), base_model)
+    if key not in _SHARED:
+        _SHARED[key] = load_adapter(model_dir, base_model)
+    return _SHARED[key]
+
+
 def load_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[Any, Any, str]:
     """Base model + LoRA adapter of a `proact train-dpo` run, in eval mode.
 
-    The base defaults to the one recorded in the run's `training_config.json`.
+    The base defaults to the one recorded in the run's `training_config.json`; a
+    registered local name is loaded from its converted folder.
     """
+    from proact_env.llm.local_models import resolve_model
+
     model_dir = Path(model_dir)
     if model_dir.is_file() or not (model_dir / "adapter_config.json").is_file():
         raise FileNotFoundError(f"{model_dir}: no adapter_config.json in this folder (train one with 'proact train-dpo')")
@@ -42,7 +61,7 @@ def load_adapter(model_dir: str | Path, base_model: str | None = None) -> tuple[
     peft = require("peft", "dpo")  # after the checks above: importing it takes seconds
     transformers = require("transformers", "dpo")
     try:
-        base = transformers.AutoModelForCausalLM.from_pretrained(base_model)
+        base = transformers.AutoModelForCausalLM.from_pretrained(resolve_model(base_model))
     except (OSError, ValueError) as exc:  # not a local folder, nor a model the hub (or its cache) has
         reason = str(exc).strip().splitlines()[0]
         if recorded:
@@ -77,25 +96,23 @@ class DPOPolicy:
         self.model = model
         self.tokenizer = tokenizer
         self.max_new_tokens = max_new_tokens
+        self.scorer = ActionScorer(model, tokenizer, LABELS)
 
     @classmethod
     def from_spec(cls, env: gym.Env, spec: str) -> "DPOPolicy":
         """`DIR` or `DIR@BASE_MODEL` (the part after `dpo:` in a benchmark policy list)."""
         model_dir, _, base = spec.partition("@")
-        model, tokenizer, _ = load_adapter(model_dir, base or None)
+        model, tokenizer, _ = shared_adapter(model_dir, base or None)
         return cls(env, model, tokenizer)
 
     def action_scores(self, prompt: str) -> dict[Action, float]:
-        actions = list(Action)
-        scores = completion_logprobs(self.model, self.tokenizer, [prompt] * 2, [LABELS[a] for a in actions])
-        return dict(zip(actions, scores))
+        return self.scorer.scores_many([prompt])[0]
 
     def reset(self, seed: int | None = None) -> None:
         """The policy keeps no state between episodes."""
 
     def act(self, observation: Any, info: Mapping[str, Any]) -> Action:
-        scores = self.action_scores(self.env.unwrapped.decision_prompt())
-        return Action.CLARIFY if scores[Action.CLARIFY] > scores[Action.EXECUTE] else Action.EXECUTE
+        return self.scorer.decide(self.env.unwrapped.decision_prompt())
 
     def write(self, request: MessageRequest) -> str:
         """Write the message for a decided action (use the policy as a backbone too)."""

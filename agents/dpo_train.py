@@ -45,10 +45,13 @@ def load_pairs(config: DPOTrainingConfig) -> tuple[Any, Any | None]:
 
 
 def load_base(config: DPOTrainingConfig, use_gpu: bool) -> tuple[Any, Any]:
-    """The base model and tokenizer, from the hub or a local path (optionally in 4 bits)."""
+    """The base model and tokenizer, from the hub, a local path or a registered local name (optionally in 4 bits)."""
+    from proact_env.llm.local_models import resolve_model
+
     torch = require("torch", "dpo")
     transformers = require("transformers", "dpo")
-    tokenizer = transformers.AutoTokenizer.from_pretrained(config.model)
+    path = resolve_model(config.model)
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
     if tokenizer.pad_token is None:
         tokenizer.pad_token = tokenizer.eos_token
     kwargs: dict[str, Any] = {}
@@ -64,7 +67,7 @@ def load_base(config: DPOTrainingConfig, use_gpu: bool) -> tuple[Any, Any]:
         )
     if config.bf16 and use_gpu:
         kwargs["dtype"] = torch.bfloat16
-    model = transformers.AutoModelForCausalLM.from_pretrained(config.model, **kwargs)
+    model = transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs)
     return model, tokenizer
 
 

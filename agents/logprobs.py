@@ -8,9 +8,11 @@ so a policy is scored on the very tokens it was trained on.
 
 from __future__ import annotations
 
-from typing import Any, Callable, Sequence
+from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from proact_env.errors import require
+from proact_env.lockstep import run_together
+from proact_env.types import Action
 
 #: called with the number of sequences just scored (e.g. a tqdm bar's `update`)
 Progress = Callable[[int], Any]
@@ -61,3 +63,43 @@ def with_eos(completion: str, tokenizer: Any) -> str:
     """A completion as TRL trains on it: ending with the EOS token."""
     eos = tokenizer.eos_token or ""
     return completion if completion.endswith(eos) else completion + eos
+
+
+class ActionScorer:
+    """Decides by the more likely of two action labels after a prompt, many prompts per forward pass.
+
+    `decide` is what a policy calls for one state: played in a `proact_env.lockstep.Lockstep`,
+    the states of all member episodes are scored together (`decide_many`), `batch_size` prompts
+    (two rows each) per forward pass. Ties go to Execute.
+
+    Arguments:
+        model, tokenizer: the causal LM (not modified).
+        labels: the completion that names each action (``"Clarify:"``, or ``"Clarify"`` after a chat prompt).
+        batch_size: prompts per forward pass. Default 16.
+    """
+
+    def __init__(self, model: Any, tokenizer: Any, labels: Mapping[Action, str], batch_size: int = 16) -> None:
+        self.model = model
+        self.tokenizer = tokenizer
+        self.labels = dict(labels)
+        self.batch_size = batch_size
+
+    @property
+    def group(self) -> Hashable:
+        """Scorers of one model and labels batch together."""
+        return ("action-scores", id(self.model), tuple(sorted(self.labels.items())))
+
+    def decide(self, prompt: str) -> Action:
+        return run_together(self.group, self.decide_many, [prompt])[0]
+
+    def scores_many(self, prompts: Sequence[str]) -> list[dict[Action, float]]:
+        """log p(label | prompt) of both actions for every prompt."""
+        actions = list(Action)
+        rows = [prompt for prompt in prompts for _ in actions]
+        completions = [self.labels[a] for _ in prompts for a in actions]
+        flat = completion_logprobs(self.model, self.tokenizer, rows, completions, 2 * self.batch_size)
+        return [dict(zip(actions, flat[i:i + len(actions)])) for i in range(0, len(flat), len(actions))]
+
+    def decide_many(self, prompts: Sequence[str]) -> list[Action]:
+        return [Action.CLARIFY if s[Action.CLARIFY] > s[Action.EXECUTE] else Action.EXECUTE
+                for s in self.scores_many(prompts)]

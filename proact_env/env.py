@@ -171,9 +171,12 @@ class ProactEnv(gym.Env):
     - `backbone`: writes the messages (a `Backbone`: it sees a `MessageRequest`, never the
       hidden facts); default: the scripted writer of each task's domain
       (`proact_env.domains.scripted.ScriptedBackbone`, a `ReferenceWriter` that reads the task
-      it simulates a competent assistant for), or the task source's `default_backbone()`.
+      it simulates a competent assistant for), or the task source's `default_backbone()`. A spec
+      string (``"scripted"``, ``"local:smollm2-135m-instruct"``, ``"openai:MODEL[@URL]"``) or a dict
+      of `LLMConfig` fields builds an LLM backbone (`proact_env.llm.specs`).
     - `simulator`: the simulated user: ``"rules"`` (default, `RuleBasedSimulator()`),
-      ``"llm"`` (an LLM plays the user), a dict ``{"kind": "llm", **LLMConfig fields}``,
+      ``"llm"`` (an LLM plays the user), ``"llm:MODEL_SPEC"`` (e.g. ``"llm:smollm2-135m-instruct"``),
+      a dict ``{"kind": "llm", **LLMConfig fields}``,
       or any `UserSimulator` (`proact_env.simulator.make_simulator`).
     - `render_mode`: None or ``"ansi"`` (the transcript as text).
 
@@ -199,7 +202,7 @@ class ProactEnv(gym.Env):
         max_turns: int = DEFAULT_MAX_TURNS,
         observe_persona: bool = True,
         reward: RewardConfig | Mapping[str, float] | None = None,
-        backbone: Backbone | None = None,
+        backbone: Backbone | str | Mapping[str, Any] | None = None,
         simulator: UserSimulator | str | Mapping[str, Any] | None = None,
         render_mode: str | None = None,
     ) -> None:
@@ -212,7 +215,7 @@ class ProactEnv(gym.Env):
         self.max_turns = int(max_turns)
         self.observe_persona = bool(observe_persona)
         self.reward_config = config_from(reward, RewardConfig, "reward")
-        self.backbone: Backbone = backbone if backbone is not None else _default_backbone(self.task_source)
+        self.backbone: Backbone = _make_backbone(backbone, self.task_source)
         self.simulator: UserSimulator = make_simulator(simulator)
         self.render_mode = render_mode
         self.action_space = spaces.Discrete(2)
@@ -519,7 +522,15 @@ def _check_persona_option(option: Any) -> str | Persona | tuple[Persona, ...]:
     )
 
 
-def _default_backbone(task_source: TaskSource) -> Backbone:
-    """The task source's own backbone if it offers one, else each domain's scripted writer (offline)."""
+def _make_backbone(option: Backbone | str | Mapping[str, Any] | None, task_source: TaskSource) -> Backbone:
+    """The backbone an env argument asks for: a spec string or config dict builds an LLM backbone (imported
+    only then); None or ``"scripted"`` gives the task source's own backbone if it offers one, else each
+    domain's scripted writer (offline)."""
+    if isinstance(option, (str, Mapping)):
+        from proact_env.llm.specs import make_backbone
+
+        option = make_backbone(option)
+    if option is not None:
+        return option
     make = getattr(task_source, "default_backbone", None)
     return make() if make is not None else ScriptedBackbone()

@@ -24,6 +24,7 @@ PLACEHOLDERS: dict[str, frozenset[str]] = {
     "planning_execute": frozenset({"state", "plan_schema"}),
     "user_simulator": frozenset({"persona", "hidden_facts", "state", "action", "assistant_msg", "outcome"}),
     "policy_decide": frozenset({"state"}),
+    "model_decides": frozenset({"state"}),
 }
 
 

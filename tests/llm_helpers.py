@@ -3,8 +3,16 @@
 from __future__ import annotations
 
 import json
+import os
 import re
-from typing import Any
+import socket
+import subprocess
+import sys
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any, Iterator
 
 from proact_env.llm.config import LLMConfig
 
@@ -50,3 +58,40 @@ def openai_config(base_url: str, cache_dir, **overrides: Any) -> LLMConfig:
     }
     options.update(overrides)
     return LLMConfig(**options)
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return sock.getsockname()[1]
+
+
+@contextmanager
+def transformers_serve(model: Path | str, home: Path) -> Iterator[tuple[str, Path]]:
+    """`transformers serve MODEL` on 127.0.0.1, offline; yields (base_url, log path) and stops it."""
+    import pytest
+
+    port = free_port()
+    log = home / "serve.log"
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(home)}
+    command = [str(Path(sys.executable).parent / "transformers"), "serve", str(model), "--host", "127.0.0.1",
+               "--port", str(port), "--device", "cpu", "--log-level", "info"]
+    with open(log, "w") as out:
+        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
+    try:
+        deadline = time.monotonic() + 90
+        while True:
+            try:
+                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
+                break
+            except OSError:
+                if process.poll() is not None or time.monotonic() > deadline:
+                    pytest.fail(f"transformers serve did not start:\n{log.read_text()[-3000:]}")
+                time.sleep(0.3)
+        yield f"http://127.0.0.1:{port}/v1", log
+    finally:
+        process.terminate()
+        try:
+            process.wait(10)
+        except subprocess.TimeoutExpired:
+            process.kill()

@@ -8,13 +8,7 @@ the server's own count of requests.
 from __future__ import annotations
 
 import argparse
-import os
 import re
-import socket
-import subprocess
-import sys
-import time
-import urllib.request
 from pathlib import Path
 
 import pytest
@@ -24,7 +18,7 @@ from proact_env.cli import check_llm, main
 from proact_env.llm.backbone import LLMBackbone
 from proact_env.llm.chat import CallFailure, ChatMessage, ChatRequest, Completion
 from proact_env.llm.config import LLMConfig
-from tests.llm_helpers import openai_config
+from tests.llm_helpers import openai_config, transformers_serve
 
 pytestmark = pytest.mark.slow
 POST_LINE = re.compile(r'"POST /v1/chat/completions HTTP/1\.1" 200')
@@ -106,40 +100,11 @@ def test_a_prompt_the_model_cannot_take_fails_alone_and_the_batch_goes_on(tiny_m
     assert "1 x prompt too long" in backbone.summary()
 
 
-def _free_port() -> int:
-    with socket.socket() as sock:
-        sock.bind(("127.0.0.1", 0))
-        return sock.getsockname()[1]
-
-
 @pytest.fixture(scope="module")
 def served(tiny_model, tmp_path_factory):
     """`transformers serve` of the tiny model on 127.0.0.1, offline; yields (base_url, log path)."""
-    port = _free_port()
-    home = tmp_path_factory.mktemp("hf-home")
-    log = home / "serve.log"
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "TRANSFORMERS_OFFLINE": "1", "HF_HOME": str(home)}
-    command = [str(Path(sys.executable).parent / "transformers"), "serve", str(tiny_model), "--host", "127.0.0.1",
-               "--port", str(port), "--device", "cpu", "--log-level", "info"]
-    with open(log, "w") as out:
-        process = subprocess.Popen(command, stdout=out, stderr=subprocess.STDOUT, env=env)
-    try:
-        deadline = time.monotonic() + 90
-        while True:
-            try:
-                urllib.request.urlopen(f"http://127.0.0.1:{port}/health", timeout=1)
-                break
-            except OSError:
-                if process.poll() is not None or time.monotonic() > deadline:
-                    pytest.fail(f"transformers serve did not start:\n{log.read_text()[-3000:]}")
-                time.sleep(0.3)
-        yield f"http://127.0.0.1:{port}/v1", log
-    finally:
-        process.terminate()
-        try:
-            process.wait(10)
-        except subprocess.TimeoutExpired:
-            process.kill()
+    with transformers_serve(tiny_model, tmp_path_factory.mktemp("hf-home")) as served:
+        yield served
 
 
 def _posts(log: Path) -> int:

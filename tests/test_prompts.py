@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[1]
 def test_every_packaged_template_loads_and_uses_exactly_its_placeholders():
     templates = load_all()
     assert set(templates) == {"coding_clarify", "coding_execute", "planning_clarify", "planning_execute", "user_simulator",
-                              "policy_decide"}
+                              "policy_decide", "model_decides"}
     for name, template in templates.items():
         assert template.placeholders == PLACEHOLDERS[name]
 
@@ -69,7 +69,7 @@ def test_templates_load_from_the_installed_package_beside_a_users_own_prompts_pa
             "print(prompts.MINE, len(load_all()))")
     out = subprocess.run([sys.executable, "-c", code], cwd=tmp_path, capture_output=True, text=True,
                          env={"PATH": "/usr/bin:/bin"}, check=True)
-    assert out.stdout.strip() == "True 6"
+    assert out.stdout.strip() == "True 7"
 
 
 def _request(env: ProactEnv, action: Action) -> MessageRequest:

@@ -25,19 +25,30 @@ SCRIPTS = sorted(p.relative_to(REPO).as_posix() for p in (*REPO.glob("examples/*
 _TINY_DPO = ["--states", "16", "--lookahead", "1", "--heldout", "4", "--hidden_size", "16", "--num_layers", "1",
              "--epochs", "1", "--batch_size", "8", "--max_length", "256", "--episodes", "3", "--out", "{tmp}/dpo"]
 
-#: script -> its tiny run's arguments ({tmp}: a scratch folder, {mbpp}: MBPP's mbpp.jsonl) and the files it writes
+#: script -> its tiny run's arguments ({tmp}: a scratch folder, {mbpp}: MBPP's mbpp.jsonl, {tiny}: a tiny
+#: transformers model built here, standing in for SmolLM2) and the files it writes
 TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
+    "benchmarks/communication_report.py": (["--model", "{tiny}", "--episodes", "2", "--max_tokens", "8", "--batch",
+                                            "2", "--max_turns", "2", "--out", "{tmp}/comm"],
+                                           ("comm/communication.json", "comm/communication.md")),
+    "benchmarks/dpo_pretrained.py": (["--base", "{tiny}", "--target", "all-linear", "--states", "16", "--pairs", "8",
+                                      "--train_seeds", "0,1", "--episodes", "3", "--out", "{tmp}/pretrained"], ()),
     "benchmarks/dpo_synthetic.py": (_TINY_DPO, ("dpo/eval_results.json", "dpo/policy_model/loss.png")),
     "benchmarks/env_throughput.py": (["--steps", "300", "--repeats", "1"], ()),
     "benchmarks/grader_throughput.py": (["--mbpp", "{mbpp}", "--limit", "3", "--workers", "1", "--chunk", "3"], ()),
     "benchmarks/llm_throughput.py": (["--requests", "12", "--concurrency", "4", "--repeats", "1"], ()),
+    "benchmarks/local_model_throughput.py": (["--model", "{tiny}", "--states", "4", "--messages", "2", "--episodes",
+                                              "2", "--new_tokens", "4", "--batch", "2"], ()),
     "benchmarks/pipeline_throughput.py": (["--states", "20"], ()),
     "benchmarks/persona_fit_recovery.py": (["--episodes", "10"], ()),
+    "benchmarks/persona_blind_gap.py": (["--max-turns", "2", "--sweeps", "1"], ()),
     "benchmarks/planning_personas.py": (["--episodes", "12"], ()),
+    "benchmarks/question_relevance.py": (["--episodes", "20", "--paired-episodes", "20", "--skip-coding"], ()),
     "benchmarks/sb3_learning_curve.py": (["--algos", "dqn", "--seeds", "0", "--timesteps", "200", "--eval-every",
                                           "100", "--eval-episodes", "8", "--out", "{tmp}/curve"],
                                          ("curve/sb3_learning_curve.png", "curve/sb3_learning_curve.json")),
     "benchmarks/scaling.py": (["--states", "3", "--llm-states", "2", "--repeats", "1", "--backends", "local"], ()),
+    "benchmarks/solver_residual.py": (["--episodes", "200", "--sets", "2", "--check-episodes", "200"], ()),
     "examples/dpo_pipeline.py": (_TINY_DPO, ("dpo/eval_results.json", "dpo/policy_model/adapter_config.json")),
     "examples/train_rllib.py": (["--env-runners", "1", "--timesteps", "500", "--episodes", "5", "--out",
                                  "{tmp}/rllib"], ("rllib/benchmark/results.json",)),
@@ -47,7 +58,8 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
 
 #: scripts whose tiny run still loads torch, trains or starts Ray (tens of seconds on a busy 2-core machine)
 SLOW = {"benchmarks/dpo_synthetic.py", "examples/dpo_pipeline.py", "benchmarks/sb3_learning_curve.py",
-        "examples/train_sb3.py", "examples/train_rllib.py"}
+        "examples/train_sb3.py", "examples/train_rllib.py", "benchmarks/dpo_pretrained.py",
+        "benchmarks/communication_report.py", "benchmarks/local_model_throughput.py"}
 
 
 def _run(script: str, args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:
@@ -93,6 +105,10 @@ def test_tiny_run(script, tmp_path):
     if "{mbpp}" in args:
         mbpp = require_data("mbpp") / "mbpp" / "mbpp.jsonl"
         args = [a.replace("{mbpp}", str(mbpp)) for a in args]
+    if "{tiny}" in args:
+        from proact_env.agents.tiny_model import build_tiny_model
+
+        args = [a.replace("{tiny}", str(build_tiny_model(tmp_path / "tiny_model"))) for a in args]
     done = _run(script, [a.replace("{tmp}", str(tmp_path)) for a in args], tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert done.stdout.strip(), "a benchmark prints its figures"

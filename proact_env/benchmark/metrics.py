@@ -75,6 +75,13 @@ class EpisodeRecord:
     rewards: list[float] = field(default_factory=list)
     #: success of this episode and of each replay with fresh user randomness (`replays` > 1)
     replay_successes: list[bool] = field(default_factory=list)
+    #: an LLM user's reactions in this episode: from the model, malformed / failed (rule-based
+    #: fallback), and reveals compared with / agreeing with the rules' (empty for the rule-based user)
+    user_counts: dict[str, int] = field(default_factory=dict)
+    #: why the episode was cut short: a model call that failed for good (None when it played out)
+    failed_call: str | None = None
+    #: the steps' `info["question_quality"]` summed: questions, good, repeated, vague (empty if not reported)
+    question_quality: dict[str, int] = field(default_factory=dict)
 
 
 def mean_ci(values: Sequence[float]) -> tuple[float, float]:

@@ -6,7 +6,8 @@ A policy spec is one of:
   ``random:p=0.2:seed=1``;
 - a prefixed spec handled by a loader: ``sb3:PATH.zip`` (or ``sb3:DQN:PATH.zip``),
   ``rllib:CHECKPOINT`` (an RLlib algorithm or module checkpoint folder),
-  ``dpo:RUN_DIR`` (a `proact train-dpo` output), ``llm_prompt:[PROVIDER:]MODEL[@BASE_URL]``;
+  ``dpo:RUN_DIR`` (a `proact train-dpo` output), ``llm_prompt:[PROVIDER:]MODEL[@BASE_URL]``,
+  ``model_decides:[PROVIDER:]MODEL[@BASE_URL]`` (the model writes freely; its text is read as the action);
 - ``import:package.module:ClassName`` for your own policy class, built as
   ``ClassName(env)``.
 """
@@ -39,6 +40,7 @@ LOADERS: dict[str, str] = {
     "rllib": "proact_env.agents.rllib_policy:RLlibPolicy.from_spec",
     "dpo": "proact_env.agents.dpo_policy:DPOPolicy.from_spec",
     "llm_prompt": "proact_env.agents.llm_prompt_policy:LLMPromptPolicy.from_spec",
+    "model_decides": "proact_env.agents.model_decides:ModelDecidesPolicy.from_spec",
 }
 
 DEFAULT_POLICIES = ("always_execute", "always_clarify", "clarify_once", "random", "seed_rule", "threshold", "optimal")

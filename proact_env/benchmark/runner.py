@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import math
 import uuid
+from concurrent.futures import ThreadPoolExecutor
 from contextlib import nullcontext
 from dataclasses import asdict, dataclass, field
 from typing import Any, Callable, Sequence
@@ -20,11 +21,14 @@ import gymnasium as gym
 import numpy as np
 
 import proact_env  # noqa: F401  (registers the env ids in worker processes)
+from proact_env.benchmark.fidelity import failed_calls, llm_user_summary
 from proact_env.benchmark.metrics import Decision, EpisodeRecord, summarize
 from proact_env.benchmark.paired import across_runs, default_reference, paired_against
 from proact_env.benchmark.registry import DEFAULT_POLICIES, make_policy, training_record
 from proact_env.distributed.config import ExecutorConfig, ShardExecutor
 from proact_env.distributed.executor import open_executor
+from proact_env.llm.chat import LLMCallFailed
+from proact_env.lockstep import Lockstep
 from proact_env.rng import derived_seeds
 from proact_env.solver import SyntheticSolver, decision_state
 from proact_env.solver_blind import BlindSolver, PersonaPrior, UnsupportedPrior
@@ -73,6 +77,10 @@ class BenchmarkConfig:
         regret_blind: measure regret against the exact persona-blind optimum too
             (`proact_env.solver_blind`) where the env's persona prior is finite. Solving it costs
             about 15 s of CPU per process, once for all 72 synthetic task shapes. Default True.
+        episodes_at_once: episodes each worker plays at once, in lockstep threads
+            (`proact_env.lockstep`), so that a local model answers all of their calls in one
+            batch. Episode `i` keeps its seed and its record; only batched floating-point
+            arithmetic may differ in the last digits, which can change a generated text. Default 1.
     """
 
     env_id: str = "proact_env/Synthetic-v0"
@@ -88,8 +96,11 @@ class BenchmarkConfig:
     task_split: str = "all"
     allow_train_split: bool = False
     regret_blind: bool = True
+    episodes_at_once: int = 1
 
     def __post_init__(self) -> None:
+        if self.episodes_at_once < 1:
+            raise ValueError(f"episodes_at_once must be >= 1, got {self.episodes_at_once}")
         if self.episodes < 1:
             raise ValueError(f"episodes must be >= 1, got {self.episodes}")
         if self.workers < 1:
@@ -143,40 +154,81 @@ def episode_seeds(seed: int, episodes: int) -> list[int]:
     return derived_seeds(seed, episodes)
 
 
-#: (run token, spec) -> the env, policy and solvers built for it in this process. Loading
-#: a model (an SB3 checkpoint, a DPO adapter on an 8B base) once per run, not per chunk.
-_BUILT: dict[tuple[str, str], tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]] = {}
+#: (run token, spec, slot) -> the env, policy and solvers built for it in this process. Loading
+#: a model (an SB3 checkpoint, a DPO adapter on an 8B base) once per run, not per chunk; a slot
+#: is one of the `episodes_at_once` copies that play in lockstep.
+_BUILT: dict[tuple[str, str, int], tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]] = {}
+#: run token -> the backbone and simulator that env kwargs named by spec, shared by every env of
+#: the run in this process (they are thread-safe): one model load, one usage tally, one summary
+_RUN_MODELS: dict[str, dict[str, Any]] = {}
 
 
-def _built(config: BenchmarkConfig, spec: str,
-           run: str) -> tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]:
+def _built(config: BenchmarkConfig, spec: str, run: str,
+           slot: int = 0) -> tuple[gym.Env, Any, SyntheticSolver | None, BlindSolver | None]:
     if any(key[0] != run for key in _BUILT):  # a new run: drop what the previous one built
         for env, *_ in _BUILT.values():
             env.close()
         _BUILT.clear()
-    if (run, spec) not in _BUILT:
+        _RUN_MODELS.clear()
+    if (run, spec, slot) not in _BUILT:
         env = gym.make(config.env_id, **config.make_kwargs())
+        shared = _RUN_MODELS.setdefault(run, {})
+        for name in ("backbone", "simulator"):
+            if isinstance(config.env_kwargs.get(name), (str, dict)):  # built from a spec: share the first one
+                setattr(env.unwrapped, name, shared.setdefault(name, getattr(env.unwrapped, name)))
         blind = blind_solver(env) if config.regret_blind else None
-        _BUILT[(run, spec)] = (env, make_policy(spec, env), exact_solver(env), blind)
-    return _BUILT[(run, spec)]
+        _BUILT[(run, spec, slot)] = (env, make_policy(spec, env), exact_solver(env), blind)
+    return _BUILT[(run, spec, slot)]
 
 
 def built_policies() -> dict[str, Any]:
-    """The policies this process built for the latest run (their `summary()` says e.g. what an LLM failed)."""
-    return {spec: policy for (_, spec), (_, policy, *_) in _BUILT.items()}
+    """The policies this process built for the latest run (their `summary()` says e.g. what an LLM failed);
+    with `episodes_at_once` > 1, the first of each policy's copies."""
+    return {spec: policy for (_, spec, slot), (_, policy, *_) in _BUILT.items() if slot == 0}
+
+
+def built_models() -> dict[str, Any]:
+    """The backbone and simulator that env kwargs named by spec, as built for the latest run in this process."""
+    return next(iter(_RUN_MODELS.values()), {})
 
 
 def run_chunk(config: BenchmarkConfig, first: int, seeds: Sequence[int], run: str = "") -> list[EpisodeRecord]:
     """Every policy on episodes `first, first+1, ...` with the given seeds."""
     records = []
     for spec in config.policies:
-        env, policy, solver, blind = _built(config, spec, run)
-        for offset, seed in enumerate(seeds):
-            record = play_episode(env, policy, spec, first + offset, seed, solver, blind=blind)
-            record.replay_successes = [record.success] + [
-                play_episode(env, policy, spec, first + offset, seed, None, user_seed=user_seed).success
-                for user_seed in replay_user_seeds(seed, config.replays)]
-            records.append(record)
+        slots = min(config.episodes_at_once, len(seeds))
+        if slots == 1:
+            records.extend(_play_slot(config, spec, run, 0, list(enumerate(seeds, first))))
+            continue
+        lockstep = Lockstep(members=slots)
+        work = [list(enumerate(seeds, first))[slot::slots] for slot in range(slots)]
+        for slot in range(slots):
+            _built(config, spec, run, slot)  # build in this thread: loaders are not all thread-safe
+        with ThreadPoolExecutor(max_workers=slots, thread_name_prefix="proact-episode") as pool:
+            futures = [pool.submit(_play_in_lockstep, lockstep, config, spec, run, slot, work[slot])
+                       for slot in range(slots)]
+            played = [record for future in futures for record in future.result()]
+        records.extend(sorted(played, key=lambda r: r.episode))
+    return records
+
+
+def _play_in_lockstep(lockstep: Lockstep, config: BenchmarkConfig, spec: str, run: str, slot: int,
+                      episodes: list[tuple[int, int]]) -> list[EpisodeRecord]:
+    with lockstep.member(slot):
+        return _play_slot(config, spec, run, slot, episodes)
+
+
+def _play_slot(config: BenchmarkConfig, spec: str, run: str, slot: int,
+               episodes: list[tuple[int, int]]) -> list[EpisodeRecord]:
+    """One copy's episodes (index, seed), each with its replays."""
+    env, policy, solver, blind = _built(config, spec, run, slot)
+    records = []
+    for index, seed in episodes:
+        record = play_episode(env, policy, spec, index, seed, solver, blind=blind)
+        record.replay_successes = [record.success] + [
+            play_episode(env, policy, spec, index, seed, None, user_seed=user_seed).success
+            for user_seed in replay_user_seeds(seed, config.replays)]
+        records.append(record)
     return records
 
 
@@ -225,6 +277,7 @@ def play_episode(
         optimal_value=solver.model_for(env).value() if solver is not None else None,
         blind_value=blind.episode_value(env) if blind is not None else None,
     )
+    user_before = _user_counts(base)
     done = False
     while not done:
         action = int(policy.act(obs, info))
@@ -235,7 +288,12 @@ def play_episode(
             decision.optimal_action = int(model.optimal_action(state))  # same cached Q-values, solver's tie rule
             decision.lost_value = max(0.0, q[decision.optimal_action] - q[action])
         record.decisions.append(decision)
-        obs, reward, terminated, truncated, info = env.step(action)
+        try:
+            obs, reward, terminated, truncated, info = env.step(action)
+        except LLMCallFailed as exc:  # the episode ends here; the run goes on and reports it
+            record.decisions.pop()
+            record.failed_call = exc.failure.reason
+            break
         terms = info["reward_terms"]
         record.episode_return += reward
         record.rewards.append(float(reward))
@@ -250,11 +308,22 @@ def play_episode(
             record.vague_questions += quality["vague"]
             record.revealed_by_questions += len(info["revealed"])
         record.turns += 1
+        for key, value in (info.get("question_quality") or {}).items():
+            record.question_quality[key] = record.question_quality.get(key, 0) + int(value)
         done = terminated or truncated
-    record.r_task = terms["r_task"]
-    record.success = info["success"]
-    record.gave_up = info["gave_up"]
+    if user_before is not None:
+        record.user_counts = {k: v - user_before.get(k, 0) for k, v in _user_counts(base).items()}
+    if record.turns:
+        record.r_task = terms["r_task"]
+        record.success = info["success"]
+        record.gave_up = info["gave_up"]
     return record
+
+
+def _user_counts(env: Any) -> dict[str, int] | None:
+    """A copy of the LLM user's running counts for this thread (None for a user without them)."""
+    counts = getattr(getattr(env, "simulator", None), "thread_counts", None)
+    return dict(counts()) if callable(counts) else None
 
 
 @dataclass
@@ -300,6 +369,8 @@ class BenchmarkResults:
             "run_groups": {group: across_runs([policies[run]["mean_return"] for run in runs], runs)
                            for group, runs in self.config.run_groups.items()},
             "splits": {"evaluation": self.config.split.to_dict(), "models": training_splits(self.config)},
+            "llm_user": llm_user_summary(grouped),
+            "failed_model_calls": failed_calls(grouped),
         }
 
 

@@ -24,6 +24,7 @@ from proact_env.errors import MissingExtraError, RunFailedError, SchemaError
 from proact_env.grading.sandbox import SandboxUnavailable
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import LLMSetupError
+from proact_env.llm.local_models import LocalModelError
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
@@ -43,6 +44,7 @@ COMMANDS: dict[str, str] = {
     "ui": "proact_env.cli.ui",
     "fit-personas": "proact_env.cli.fit_personas",
     "check-source": "proact_env.cli.check_source",
+    "fetch-model": "proact_env.cli.fetch_model",
 }
 
 
@@ -68,7 +70,7 @@ def main(argv: Sequence[str] | None = None) -> int:
         print(f"proact {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 1
     except (SchemaError, MissingExtraError, OSError, ValueError, LLMSetupError, CacheMissError,
-            SandboxUnavailable) as exc:  # OSError: a missing file, a directory, no permission, a full disk
+            SandboxUnavailable, LocalModelError) as exc:  # OSError: a missing file, a directory, no permission
         print(f"proact {args.command}: error: {_one_line(exc)}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:

@@ -23,8 +23,9 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
     """Add the LLM backbone flags to `parser` (defaults are `LLMConfig`'s)."""
     group = parser.add_argument_group("LLM backbone (default: the offline scripted backbone)")
     group.add_argument("--llm_model", default=None,
-                       help="model name (e.g. gpt-4o-mini) or local model path; giving one selects the openai provider "
-                            "(default: none, the offline scripted backbone)")
+                       help="model name (e.g. gpt-4o-mini), local model path, or a named local model "
+                            "(smollm2-135m-instruct: see proact fetch-model); a name alone selects the openai "
+                            "provider, a named local model the transformers one (default: none, the offline scripted backbone)")
     group.add_argument("--llm_provider", choices=PROVIDERS, default=None,
                        help="scripted (offline), openai (OpenAI API or any compatible server) or transformers (local model) "
                             "(default: openai with --llm_model, else scripted)")
@@ -49,8 +50,12 @@ def add_llm_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def llm_config_from_args(args: argparse.Namespace) -> LLMConfig:
-    """The `LLMConfig` the flags describe; a model without a provider means the openai provider."""
-    provider = args.llm_provider or ("openai" if args.llm_model else "scripted")
+    """The `LLMConfig` the flags describe; a model without a provider means the openai provider
+    (the transformers one for a named local model)."""
+    from proact_env.llm.local_models import is_local_name
+
+    provider = args.llm_provider or (
+        "scripted" if not args.llm_model else "transformers" if is_local_name(args.llm_model) else "openai")
     return LLMConfig(
         provider=provider,
         model=args.llm_model,

@@ -7,11 +7,13 @@ every provider.
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Sequence
 
 from proact_env.llm.cache import ResponseCache, cache_key
 from proact_env.llm.chat import CallFailure, ChatClient, ChatRequest, Completion, LLMCallFailed
 from proact_env.llm.usage import UsageTally
+from proact_env.lockstep import run_together
 
 
 class ChatEngine:
@@ -40,7 +42,9 @@ class ChatEngine:
     def complete_many(self, requests: Sequence[ChatRequest]) -> list[Completion | CallFailure]:
         """One result per request, in order. Identical requests in a batch cost one call.
 
-        Successful completions are cached; failures are not (a rerun retries them).
+        Successful completions are cached; failures are not (a rerun retries them). Played
+        in a `proact_env.lockstep.Lockstep`, the misses join the other episodes' misses for
+        the same model and settings in one batch.
         """
         keys = [
             cache_key(self.client.provider, self.client.model, r.messages, self.sampling, r.sample_index)
@@ -60,22 +64,17 @@ class ChatEngine:
                 self.tally.add_completion(hit.prompt_tokens, hit.completion_tokens, cached=True)
         if pending:
             groups = list(pending.items())
-
-            def record(position: int, result: Completion | CallFailure) -> None:
-                # runs as each item finishes (in the client's worker threads), so
-                # cache writes overlap the requests still in flight
-                key, indices = groups[position]
-                if isinstance(result, Completion):
-                    if self.cache is not None:
-                        self.cache.put(key, result)
-                    self.tally.add_completion(result.prompt_tokens, result.completion_tokens, cached=False)
-                else:
-                    self.tally.add_failure(requests[indices[0]].label, result.reason)
+            misses = [_Miss(self, key, requests[indices[0]]) for key, indices in groups]
+            for (_, indices), result in zip(groups, run_together(self.batch_group(), _complete_misses, misses)):
                 for i in indices:
                     results[i] = result
-
-            self.client.complete_many([requests[indices[0]] for _, indices in groups], record)
         return results  # type: ignore[return-value]  # every slot is filled above
+
+    def batch_group(self) -> tuple:
+        """What may share a generation batch with this engine's requests: the same model, server or device,
+        and sampling."""
+        return ("chat", self.client.provider, self.client.model, getattr(self.client, "device", None),
+                tuple(sorted(self.sampling.items())))
 
     def complete(self, request: ChatRequest) -> Completion:
         """A single completion; raises `LLMCallFailed` if it failed after its retries."""
@@ -87,3 +86,40 @@ class ChatEngine:
     def summary(self) -> str:
         """Usage, estimated cost, cache hits and failures so far: print it at the end of a run."""
         return self.tally.summary(self.cache.stats() if self.cache is not None else None)
+
+
+@dataclass(frozen=True)
+class _Miss:
+    """A request the cache did not have, with the engine that caches and tallies its answer."""
+
+    engine: ChatEngine
+    key: str
+    request: ChatRequest
+
+
+def _complete_misses(misses: list[_Miss]) -> list[Completion | CallFailure]:
+    """Send misses (of one `batch_group`, possibly from several engines) to the first one's client.
+
+    Each result is cached and tallied by its own engine as soon as it is done (in the client's
+    worker threads), so cache writes overlap the requests still in flight; a request that several
+    episodes make at once is sent once.
+    """
+    by_key: dict[str, list[_Miss]] = {}
+    for miss in misses:
+        by_key.setdefault(miss.key, []).append(miss)
+    keys = list(by_key)
+
+    def record(position: int, result: Completion | CallFailure) -> None:
+        for copy, miss in enumerate(by_key[keys[position]]):
+            engine = miss.engine
+            if isinstance(result, Completion):
+                if engine.cache is not None:
+                    engine.cache.put(miss.key, result)
+                # one call answered them all: the others cost nothing, like cache hits
+                engine.tally.add_completion(result.prompt_tokens, result.completion_tokens, cached=copy > 0)
+            else:
+                engine.tally.add_failure(miss.request.label, result.reason)
+
+    answers = misses[0].engine.client.complete_many([by_key[key][0].request for key in keys], record)
+    position = {key: i for i, key in enumerate(keys)}
+    return [answers[position[m.key]] for m in misses]

@@ -31,6 +31,14 @@ LOCAL_SERVER_KEY = "EMPTY"
 _RETRYABLE_STATUS = {408, 409, 425, 429}
 
 
+def served_name(model: str) -> str:
+    """The model id sent to the server: a registered local name (``smollm2-135m-instruct``) goes as its
+    converted folder, the id under which ``transformers serve "$(proact fetch-model NAME)"`` serves it."""
+    from proact_env.llm.local_models import converted_path, is_local_name
+
+    return str(converted_path(model)) if is_local_name(model) else model
+
+
 def resolve_base_url(config: LLMConfig) -> str | None:
     """The configured base URL, else ``$OPENAI_BASE_URL``, else None (the OpenAI API)."""
     return config.base_url or os.environ.get("OPENAI_BASE_URL") or None
@@ -64,6 +72,7 @@ class OpenAIChatClient:
         openai = require("openai", "llm")
         self._errors = openai
         self.model = str(config.model)
+        self.served_model = served_name(self.model)
         self.base_url = resolve_base_url(config)
         self._key = resolve_api_key(config)
         self._key_env = config.api_key_env
@@ -123,7 +132,7 @@ class OpenAIChatClient:
         return CallFailure(reason=reason, attempts=self.retry.max_retries + 1)
 
     def _body(self, request: ChatRequest) -> dict[str, Any]:
-        body = {"model": self.model, "messages": request.message_dicts(), **self._params}
+        body = {"model": self.served_model, "messages": request.message_dicts(), **self._params}
         if self._seed is not None:
             body["seed"] = self._seed + request.sample_index
         return body
@@ -156,6 +165,8 @@ class OpenAIChatClient:
                 raise LLMSetupError(
                     f"HTTP 404 from {self.base_url or 'the OpenAI API'}: model {self.model!r} not found "
                     f"(or the base URL is wrong: it usually ends in /v1): {detail}"
+                    + (f"; a named local model is requested as its folder {self.served_model}: serve that "
+                       f"folder (transformers serve {self.served_model})" if self.served_model != self.model else "")
                 ) from None
             return f"HTTP {status} (not retried): {detail}", None
         if isinstance(exc, (errors.APIResponseValidationError, json.JSONDecodeError, UnicodeDecodeError)):

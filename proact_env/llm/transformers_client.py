@@ -4,12 +4,19 @@ Requests are generated `batch_size` at a time, left-padded, on the GPU when one
 is available (``device="auto"``) or the CPU. Generation is serialised by a
 lock: one model, one batch at a time, whatever the number of calling threads.
 Each batch is seeded from `config.seed`, so the same batch gives the same text.
+
+The model may be a local folder, a hub id or a registered name
+(`proact_env.llm.local_models`, e.g. ``smollm2-135m-instruct``): the name stays
+the model's identity (cache keys, summaries), its converted folder is what loads.
+The weights are loaded once per process and device (`load_causal_lm`), so a
+backbone, an LLM user and a policy on the same model share one copy.
 """
 
 from __future__ import annotations
 
 import threading
-from typing import Sequence
+from collections import defaultdict
+from typing import Any, Sequence
 
 from proact_env.errors import require
 from proact_env.llm.chat import CallFailure, ChatRequest, Completion, ResultCallback
@@ -24,23 +31,18 @@ class TransformersChatClient:
 
     def __init__(self, config: LLMConfig, tally: UsageTally) -> None:
         torch = require("torch", "dpo")
-        transformers = require("transformers", "dpo")
         self._torch = torch
         self.model = str(config.model)
         self.device = _pick_device(torch, config.device)
-        self.tokenizer = transformers.AutoTokenizer.from_pretrained(self.model)
-        self.tokenizer.padding_side = "left"
-        if self.tokenizer.pad_token is None:
-            self.tokenizer.pad_token = self.tokenizer.eos_token
+        self.tokenizer, self.lm = load_causal_lm(self.model, self.device)
         if not self.tokenizer.chat_template:
             raise ValueError(f"the tokenizer of {self.model!r} has no chat template; use an instruction-tuned model")
-        self.lm = transformers.AutoModelForCausalLM.from_pretrained(self.model).to(self.device).eval()
         self.batch_size = config.batch_size
         self.temperature = config.temperature
         self.max_tokens = config.max_tokens
         self.seed = config.seed
         self.tally = tally
-        self._lock = threading.Lock()
+        self._lock = _GENERATION_LOCKS[(self.model, self.device)]
 
     def complete_many(
         self, requests: Sequence[ChatRequest], on_result: ResultCallback | None = None
@@ -95,6 +97,36 @@ class TransformersChatClient:
                 else CallFailure("empty completion (the model produced no text)")
             )
         return results  # type: ignore[return-value]
+
+
+#: (model, device) -> (tokenizer, model in eval mode): one copy of the weights per process
+_LOADED: dict[tuple[str, str], tuple[Any, Any]] = {}
+_LOADING = threading.Lock()
+#: one generation at a time per model copy, whichever client asks
+_GENERATION_LOCKS: defaultdict[tuple[str, str], threading.Lock] = defaultdict(threading.Lock)
+
+
+def load_causal_lm(model: str, device: str = "auto") -> tuple[Any, Any]:
+    """The tokenizer (left padding, a pad token) and eval-mode model of `model` on `device`, loaded once.
+
+    `model` is a local folder, a hub id or a registered local name (converted on first use);
+    `device` is ``auto`` (a GPU if there is one), ``cpu``, ``cuda:0``...
+    Callers must not change the model's weights (wrap a copy of your own to train or add adapters).
+    """
+    device = _pick_device(require("torch", "dpo"), device)
+    with _LOADING:
+        if (model, device) not in _LOADED:
+            transformers = require("transformers", "dpo")
+            from proact_env.llm.local_models import resolve_model
+
+            path = resolve_model(model)
+            tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+            tokenizer.padding_side = "left"
+            if tokenizer.pad_token is None:
+                tokenizer.pad_token = tokenizer.eos_token
+            lm = transformers.AutoModelForCausalLM.from_pretrained(path).to(device).eval()
+            _LOADED[(model, device)] = (tokenizer, lm)
+        return _LOADED[(model, device)]
 
 
 def _pick_device(torch, requested: str) -> str:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import random
 from typing import Any, Mapping, Protocol
 
-from proact_env.options import check_known
 from proact_env.personas import Persona
 from proact_env.simulator.hearing import Hearing, hear
 from proact_env.simulator.rules import (
@@ -51,6 +50,8 @@ def make_simulator(spec: str | Mapping[str, Any] | UserSimulator | None) -> User
 
     - None or ``"rules"``: `RuleBasedSimulator()`.
     - ``"llm"``: `LLMUserSimulator` with `DEFAULT_LLM_USER` (key in $OPENAI_API_KEY).
+    - ``"llm:MODEL_SPEC"``: an LLM user on that model (`proact_env.llm.specs`), e.g.
+      ``"llm:smollm2-135m-instruct"`` (local) or ``"llm:openai:qwen2.5@http://127.0.0.1:8000/v1"``.
     - ``{"kind": "llm", **LLMConfig fields}``: an LLM user with that config, e.g.
       ``{"kind": "llm", "model": "qwen2.5", "base_url": "http://127.0.0.1:8000/v1"}``
       (works in `gymnasium.make` kwargs); ``{"kind": "rules"}`` is the rule-based one.
@@ -58,6 +59,11 @@ def make_simulator(spec: str | Mapping[str, Any] | UserSimulator | None) -> User
     """
     if spec is None or spec == "rules":
         return RuleBasedSimulator()
+    if isinstance(spec, str) and spec.startswith("llm:"):
+        from proact_env.llm.specs import simulator_config
+        from proact_env.simulator.llm_user import LLMUserSimulator
+
+        return LLMUserSimulator.from_config(simulator_config(spec, DEFAULT_LLM_USER))
     if isinstance(spec, (str, Mapping)):
         options = {"kind": spec} if isinstance(spec, str) else dict(spec)
         kind = options.pop("kind", "llm")
@@ -68,13 +74,14 @@ def make_simulator(spec: str | Mapping[str, Any] | UserSimulator | None) -> User
                 raise ValueError(f"the rule-based simulator takes no options, got {sorted(options)}")
             return RuleBasedSimulator()
         from proact_env.llm.config import LLMConfig
+        from proact_env.llm.specs import config_fields
         from proact_env.simulator.llm_user import LLMUserSimulator
 
-        check_known(options, LLMConfig, "LLM simulator")
-        return LLMUserSimulator.from_config(LLMConfig(**{**DEFAULT_LLM_USER, **options}))
+        return LLMUserSimulator.from_config(LLMConfig(**{**DEFAULT_LLM_USER, **config_fields(options, "LLM simulator")}))
     if callable(getattr(spec, "react", None)):
         return spec
-    raise ValueError(f"simulator must be 'rules', 'llm', a config mapping or a UserSimulator, got {type(spec).__name__}")
+    raise ValueError(f"simulator must be 'rules', 'llm', 'llm:MODEL', a config mapping or a UserSimulator, "
+                     f"got {type(spec).__name__}")
 
 
 __all__ = [

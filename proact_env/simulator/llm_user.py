@@ -194,22 +194,37 @@ def _outcome(context: DialogueContext) -> str:
 
 @dataclass
 class SimulatorStats:
-    """How the LLM user's reactions were obtained."""
+    """How the LLM user's reactions were obtained.
+
+    `reveal_checked` counts the model's reactions that were compared with what the rule-based
+    user would have revealed on the same turn (same random state), `reveal_agreed` those that
+    revealed the same facts.
+    """
 
     llm: int = 0
     malformed: int = 0
     failed: int = 0
     #: facts the model said it revealed that were not allowed or that its reply does not state
     dropped_claims: int = 0
+    reveal_checked: int = 0
+    reveal_agreed: int = 0
     reasons: dict[str, int] = field(default_factory=dict)
+
+    @property
+    def fallback_rate(self) -> float:
+        total = self.llm + self.malformed + self.failed
+        return (self.malformed + self.failed) / total if total else 0.0
 
     def summary(self) -> str:
         total = self.llm + self.malformed + self.failed
         text = (
             f"LLM user: {total} reaction(s): {self.llm} from the model, "
-            f"{self.malformed} malformed and {self.failed} failed -> rule-based fallback; "
+            f"{self.malformed} malformed and {self.failed} failed -> rule-based fallback "
+            f"(fallback rate {self.fallback_rate:.1%}); "
             f"{self.dropped_claims} claimed fact(s) not counted (not asked about, or not in the reply)"
         )
+        if self.reveal_checked:
+            text += f"; reveals agree with the rules in {self.reveal_agreed} of {self.reveal_checked}"
         if self.reasons:
             text += "; " + ", ".join(f"{n} x {reason}" for reason, n in sorted(self.reasons.items(), key=lambda kv: -kv[1]))
         return text
@@ -228,6 +243,7 @@ class LLMUserSimulator:
         self.fallback = fallback if fallback is not None else RuleBasedSimulator()
         self.stats = SimulatorStats()
         self._stats_lock = threading.Lock()  # envs in several threads may share one simulator
+        self._per_thread = threading.local()  # the same counts for the calling thread (one episode at a time)
 
     @classmethod
     def from_config(cls, config: LLMConfig) -> "LLMUserSimulator":
@@ -253,21 +269,41 @@ class LLMUserSimulator:
             text = self.engine.complete(request).text
             answer = parse_user_answer(text, frozenset(f.key for f in context.task.hidden))
         except LLMCallFailed as exc:
-            self._count_fallback("failed", exc.failure.reason)
+            self._count("failed", exc.failure.reason)
             return self.fallback.react(user_msg, assistant_msg, persona, context=context, rng=rng)
         except MalformedAnswer as exc:
-            self._count_fallback("malformed", str(exc))
+            self._count("malformed", str(exc))
             return self.fallback.react(user_msg, assistant_msg, persona, context=context, rng=rng)
         reaction = to_reaction(answer, persona, context, allowed)
-        with self._stats_lock:
-            self.stats.llm += 1
-            self.stats.dropped_claims += len(set(answer.revealed) - context.revealed - set(reaction.revealed))
+        shadow_rng = random.Random()
+        shadow_rng.setstate(rng.getstate())  # the rules' reaction to this very turn, without using up `rng`
+        shadow = self.fallback.react(user_msg, assistant_msg, persona, context=context, rng=shadow_rng)
+        self._count("llm", agreed=set(shadow.revealed) == set(reaction.revealed),
+                    dropped=len(set(answer.revealed) - context.revealed - set(reaction.revealed)))
         return reaction
 
-    def _count_fallback(self, kind: str, reason: str) -> None:
+    def _count(self, kind: str, reason: str | None = None, agreed: bool | None = None, dropped: int = 0) -> None:
+        counts = self.thread_counts()
+        counts[kind] += 1
         with self._stats_lock:
             setattr(self.stats, kind, getattr(self.stats, kind) + 1)
-            self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
+            self.stats.dropped_claims += dropped
+            if reason is not None:
+                self.stats.reasons[reason] = self.stats.reasons.get(reason, 0) + 1
+            if agreed is not None:
+                self.stats.reveal_checked += 1
+                self.stats.reveal_agreed += agreed
+                counts["reveal_checked"] += 1
+                counts["reveal_agreed"] += agreed
+
+    def thread_counts(self) -> dict[str, int]:
+        """The calling thread's running counts (llm, malformed, failed, reveal_checked, reveal_agreed):
+        a benchmark that plays one episode at a time per thread reads each episode's share from them."""
+        counts = getattr(self._per_thread, "counts", None)
+        if counts is None:
+            counts = self._per_thread.counts = dict.fromkeys(
+                ("llm", "malformed", "failed", "reveal_checked", "reveal_agreed"), 0)
+        return counts
 
     def summary(self) -> str:
         return f"{self.stats.summary()}\n{self.engine.summary()}"
