@@ -12,7 +12,6 @@ from typing import Iterable, Mapping
 from proact_env.personas import Persona
 from proact_env.types import State, Turn
 
-
 #: the closing line of a decision prompt: what a policy that only decides is asked
 DECISION_QUESTION = "Should the assistant Clarify (ask a question) or Execute (deliver the solution)?"
 
