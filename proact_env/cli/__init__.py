@@ -17,6 +17,7 @@ from proact_env.errors import MissingExtraError, SchemaError
 from proact_env.grading.sandbox import SandboxUnavailable
 from proact_env.llm.cache import CacheMissError
 from proact_env.llm.chat import LLMSetupError
+from proact_env.llm.local_models import LocalModelError
 
 #: sub-command name -> module implementing it
 COMMANDS: dict[str, str] = {
@@ -32,6 +33,7 @@ COMMANDS: dict[str, str] = {
     "convert-mbpp": "proact_env.cli.convert_mbpp",
     "verify-tasks": "proact_env.cli.verify_tasks",
     "fetch-data": "proact_env.cli.fetch_data",
+    "fetch-model": "proact_env.cli.fetch_model",
 }
 
 
@@ -53,7 +55,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     try:
         return int(args.func(args) or 0)
     except (SchemaError, MissingExtraError, FileNotFoundError, FileExistsError, ValueError,
-            LLMSetupError, CacheMissError, SandboxUnavailable) as exc:
+            LLMSetupError, CacheMissError, SandboxUnavailable, LocalModelError) as exc:
         print(f"proact {args.command}: error: {exc}", file=sys.stderr)
         return 2
     except KeyboardInterrupt:
