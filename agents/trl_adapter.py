@@ -114,7 +114,6 @@ def grpo_arguments(config: GRPOTrainingConfig, *, use_gpu: bool) -> Any:
         "use_cpu": not use_gpu,
         "use_vllm": config.use_vllm and use_gpu,
         "vllm_mode": "colocate",
-        "gradient_checkpointing": use_gpu,
         "logging_steps": config.logging_steps,
         "eval_strategy": "no",
         "save_strategy": "no",
