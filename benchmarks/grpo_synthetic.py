@@ -25,15 +25,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from proact_env.agents.grpo_config import GRPO_MODES, GRPOTrainingConfig  # noqa: E402
 from proact_env.agents.grpo_train import train  # noqa: E402
 
-#: per mode: steps, episodes per step, completion budget (tokens), held-out episodes: sized so that
-#: each mode trains in roughly 10-20 minutes on 2 shared CPU cores
+#: per mode: sized so that each trains in well under an hour on 2 shared CPU cores (`--steps-scale` for more)
 PLAN = {
-    "q": {"max_steps": 16, "prompts_per_step": 4, "max_completion_length": 8, "eval_episodes": 40,
-          "train_episodes": 256},
-    "decision": {"max_steps": 16, "prompts_per_step": 2, "max_completion_length": 96, "eval_episodes": 24,
-                 "train_episodes": 64},
-    "text": {"max_steps": 16, "prompts_per_step": 2, "max_completion_length": 128, "eval_episodes": 24,
-             "train_episodes": 64},
+    "q": {"max_steps": 16, "prompts_per_step": 2, "max_completion_length": 8, "eval_episodes": 32,
+          "train_episodes": 256, "lr": 3e-4},
+    "decision": {"max_steps": 8, "prompts_per_step": 1, "max_completion_length": 96, "eval_episodes": 12,
+                 "train_episodes": 64, "lr": 3e-4},
+    "text": {"max_steps": 8, "prompts_per_step": 1, "max_completion_length": 128, "eval_episodes": 12,
+             "train_episodes": 64, "lr": 3e-4},
 }
 
 
