@@ -169,12 +169,9 @@ class TextActionEnv(gym.Env):
             self.writer.pending = None
         return self.observe(), reward, terminated, truncated, info
 
-    def observe(self, instruction: str = WRITE_INSTRUCTION) -> str:
-        """The decision prompt of the current decision point, ending with `instruction`."""
-        ep = self.core._require_episode()
-        persona = ep.persona if self.core.observe_persona else None
-        text = render_state(ep.state(), persona, ep.transcript, instruction=instruction)
-        return fit_text(text, self.observation_space.max_length)
+    def observe(self) -> str:
+        """The observation of the current decision point (e.g. after `restore()`)."""
+        return fit_text(decision_text(self.core, WRITE_INSTRUCTION), self.observation_space.max_length)
 
     def render(self) -> str | None:
         return self.core.render()
@@ -193,9 +190,15 @@ class TextActionEnv(gym.Env):
     def reseed(self, seed: int) -> None:
         self.core.reseed(seed)
 
-    @property
-    def episode(self):
-        return self.core.episode
+
+def decision_text(env: ProactEnv, instruction: str) -> str:
+    """`env`'s decision prompt (`ProactEnv.decision_prompt`) closing with `instruction` instead of the decision question.
+
+    Policies that write their turns, or call tools, read the same state as those that only decide.
+    """
+    ep = env._require_episode()
+    return render_state(ep.state(), ep.persona if env.observe_persona else None, ep.transcript,
+                        instruction=instruction)
 
 
 def _make_core(base: str, **kwargs: Any) -> ProactEnv:

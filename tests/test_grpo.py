@@ -117,7 +117,7 @@ def _teach_tool_call(base: Path, out: Path, mode: str, call: dict) -> Path:
         examples.append(tokenizer(text, add_special_tokens=False)["input_ids"])
     torch.manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for step in range(120):
+    for step in range(80):
         prompt = examples[step % len(examples)]
         loss = model(input_ids=torch.tensor([prompt + target]),
                      labels=torch.tensor([[-100] * len(prompt) + target])).loss
