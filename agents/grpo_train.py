@@ -4,7 +4,8 @@ Three modes (`GRPOTrainingConfig.mode`):
 
 - ``decision``/``text``: whole conversations through `environment_factory`
   (`proact_env.agents.trl_env`): the model calls tools, the simulated user
-  replies, the episode's return is the reward;
+  replies, a closing plain-text message is played as a last turn
+  (`play_final_message`), the episode's return is the reward;
 - ``q``: single decisions on Synthetic-v0 decision points, rewarded by the
   exact Q*(s, a) (`proact_env.agents.decision_reward`).
 
@@ -30,7 +31,13 @@ import numpy as np
 from proact_env.agents import trl_adapter
 from proact_env.agents.decision_reward import QStarReward, decision_dataset
 from proact_env.agents.grpo_config import GRPOTrainingConfig
-from proact_env.agents.trl_env import EVAL_FIRST_SEED, EpisodeLog, environment_factory, episode_dataset
+from proact_env.agents.trl_env import (
+    EVAL_FIRST_SEED,
+    EpisodeLog,
+    environment_factory,
+    episode_dataset,
+    play_final_message,
+)
 from proact_env.benchmark.metrics import mean_ci
 from proact_env.benchmark.paired import paired_difference
 from proact_env.benchmark.plots import pyplot
@@ -61,6 +68,7 @@ class _Phase:
         self.config = config
         if config.mode == "q":
             self.reward = QStarReward()
+            self.reward_funcs = [self.reward]
             self.factory = None
             self.train_set = decision_dataset(config.train_episodes, first_seed=0, env_kwargs=config.env_kwargs)
             self.eval_set = decision_dataset(config.eval_episodes, first_seed=EVAL_FIRST_SEED,
@@ -68,6 +76,7 @@ class _Phase:
             self.metric = "regret"
         else:
             self.reward = None
+            self.reward_funcs = [play_final_message]
             self.log = EpisodeLog()
             self.factory = environment_factory(config.mode, config.env_id, config.env_kwargs, self.log)
             self.train_set = episode_dataset(config.train_episodes)
@@ -116,7 +125,7 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     trainer = trl_adapter.grpo_trainer(
         model, trl_adapter.grpo_arguments(config, use_gpu=use_gpu), phase.train_set, tokenizer,
         trl_adapter.lora_config(config), environment_factory=phase.factory,
-        reward_funcs=[phase.reward] if phase.reward is not None else None,
+        reward_funcs=phase.reward_funcs,
     )
     progress(f"evaluating the base model on {config.eval_episodes} held-out episodes")
     before = _evaluate(trainer, phase)

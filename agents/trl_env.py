@@ -15,6 +15,13 @@ scores the finished rollout with `get_reward()`. Two modes:
 A tool returns the user's reply; once the episode ends it says so, and a later
 call is an error TRL hands back to the model. `get_reward()` is the episode's
 return, R_task - total interruption cost, 0 for a rollout that never acted.
+
+A rollout that ends in plain text (no tool call) has still said something to
+the user. TRL would score it without playing it, so `play_final_message` (pass
+it first in `reward_funcs`; it scores nothing itself) plays that message as the
+model's last turn, read as a text-action env reads a turn
+(`proact_env.text_actions.read_turn`): a model that has not learned the tool
+format yet still meets the user and the grader, so GRPO has rewards to compare.
 Nothing here imports TRL: the protocol is plain Python (TRL's calls live in
 `proact_env.agents.trl_adapter`).
 """
@@ -31,6 +38,7 @@ import gymnasium as gym
 import proact_env  # noqa: F401  (registers the env ids)
 from proact_env.errors import require
 from proact_env.registration import TEXT_ENV_IDS
+from proact_env.text_actions import read_turn
 from proact_env.text_env import decision_text
 from proact_env.types import Action
 
@@ -140,6 +148,14 @@ class _ConversationTools:
         outcome = "task complete" if info["success"] else "user gave up" if info["gave_up"] else "out of turns"
         return f"User: {reply}\nThe conversation is over ({outcome}, task score {info['reward_terms']['r_task']:.2f})."
 
+    def _play_final(self, text: str) -> None:
+        """Play a message the rollout ended with, outside any tool call, as the model's last turn."""
+        if self._persona is not None and not self._done and text.strip():
+            self._turn(lambda: self._play_text(text))
+
+    def _play_text(self, text: str) -> tuple:
+        raise NotImplementedError
+
     def _record(self) -> None:
         """Give the episode to the log once, when it is scored or replaced."""
         if self._log is None or self._recorded:
@@ -167,6 +183,9 @@ class ConversationTextTools(_ConversationTools):
     @property
     def _core(self):
         return self._env.core
+
+    def _play_text(self, text: str) -> tuple:
+        return self._env.step(text[: self._env.action_space.max_length])
 
     def ask_user(self, question: str) -> str:
         """Ask the user a clarifying question about their request.
@@ -212,9 +231,26 @@ class ConversationDecisionTools(_ConversationTools):
         """
         return self._written(Action.EXECUTE)
 
+    def _play_text(self, text: str) -> tuple:
+        return self._env.step(read_turn(text).action)
+
     def _written(self, action: Action) -> str:
         reply = self._turn(lambda: self._env.step(action))
         return f"Assistant wrote: {self._last_info['assistant_msg']}\n{reply}"
+
+
+def play_final_message(completions: list[list[dict[str, Any]]], environments: list[_ConversationTools],
+                       **kwargs: Any) -> list[None]:
+    """TRL reward function that plays each rollout's closing plain-text message in its environment.
+
+    It returns None for every rollout (TRL then leaves it out of the sum): the
+    environment's `get_reward`, which TRL calls after it, scores the episode.
+    """
+    for completion, environment in zip(completions, environments, strict=True):
+        last = completion[-1] if completion else {}
+        if last.get("role") == "assistant" and not last.get("tool_calls") and isinstance(last.get("content"), str):
+            environment._play_final(last["content"])
+    return [None] * len(completions)
 
 
 ENVIRONMENTS: dict[str, type[_ConversationTools]] = {"text": ConversationTextTools,

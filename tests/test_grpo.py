@@ -27,6 +27,7 @@ from proact_env.agents.trl_env import (  # noqa: E402
     EpisodeLog,
     environment_factory,
     episode_dataset,
+    play_final_message,
 )
 from proact_env.cli import main  # noqa: E402
 from proact_env.types import Action  # noqa: E402
@@ -58,6 +59,21 @@ def test_text_tools_play_the_text_env_with_the_models_own_words():
     assert transcript[1].text == "What output format do you want: csv, json, xml or yaml?"
     env.submit_solution("")  # an empty solution is played (and fails), not refused
     assert transcript[3].action is Action.EXECUTE
+
+
+def test_a_closing_plain_message_is_played_as_the_last_turn_and_scores_nothing_itself():
+    text_env, decision_env, called_tool = (environment_factory(m)() for m in ("text", "decision", "text"))
+    for env in (text_env, decision_env, called_tool):
+        env.reset(seed=2)
+    completions = [[{"role": "assistant", "content": "Here is the plan: car transport, luxury budget."}],
+                   [{"role": "assistant", "content": "Which budget do you want?"}],
+                   [{"role": "assistant", "content": "", "tool_calls": [{"type": "function"}]}]]
+    assert play_final_message(completions, [text_env, decision_env, called_tool]) == [None] * 3
+    assert text_env._last_info["action"] == "Execute" and text_env._last_info["read_from"] == "solution"
+    assert decision_env._last_info["action"] == "Clarify"  # the decision read from the text; the writer wrote
+    assert called_tool._turns == 0 and called_tool.get_reward() == 0.0
+    assert text_env.get_reward() == pytest.approx(text_env._last_info["reward_terms"]["r_task"]
+                                                  - text_env._last_info["reward_terms"]["c_interrupt"])
 
 
 def test_tool_schemas_come_from_the_methods_and_private_names_are_no_tools():
