@@ -25,13 +25,14 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from proact_env.agents.grpo_config import GRPO_MODES, GRPOTrainingConfig  # noqa: E402
 from proact_env.agents.grpo_train import train  # noqa: E402
 
-#: per mode: sized so that each trains in well under an hour on 2 shared CPU cores (`--steps-scale` for more)
+#: per mode: sized to finish within a working session on 2 CPU cores shared with other jobs; `--steps-scale 5`
+#: gives runs of roughly an hour per mode on an idle 2-core machine
 PLAN = {
-    "q": {"max_steps": 16, "prompts_per_step": 2, "max_completion_length": 8, "eval_episodes": 32,
+    "q": {"max_steps": 12, "prompts_per_step": 2, "max_completion_length": 8, "eval_episodes": 24,
           "train_episodes": 256, "lr": 3e-4},
-    "decision": {"max_steps": 8, "prompts_per_step": 1, "max_completion_length": 96, "eval_episodes": 12,
+    "decision": {"max_steps": 6, "prompts_per_step": 1, "max_completion_length": 96, "eval_episodes": 8,
                  "train_episodes": 64, "lr": 3e-4},
-    "text": {"max_steps": 8, "prompts_per_step": 1, "max_completion_length": 128, "eval_episodes": 12,
+    "text": {"max_steps": 6, "prompts_per_step": 1, "max_completion_length": 128, "eval_episodes": 8,
              "train_episodes": 64, "lr": 3e-4},
 }
 
