@@ -25,8 +25,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 from proact_env.agents.grpo_config import GRPO_MODES, GRPOTrainingConfig  # noqa: E402
 from proact_env.agents.grpo_train import train  # noqa: E402
 
-#: per mode: sized to finish within a working session on 2 CPU cores shared with other jobs; `--steps-scale 5`
-#: gives runs of roughly an hour per mode on an idle 2-core machine
+#: per mode: sized to finish within a working session on 2 CPU cores shared with other jobs; raise
+#: `--steps-scale` for longer runs (the steps scale, the evaluation stays the same)
 PLAN = {
     "q": {"max_steps": 12, "prompts_per_step": 2, "max_completion_length": 8, "eval_episodes": 24,
           "train_episodes": 256, "lr": 3e-4},
