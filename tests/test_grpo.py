@@ -133,13 +133,15 @@ def _teach_tool_call(base: Path, out: Path, mode: str, call: dict) -> Path:
         examples.append(tokenizer(text, add_special_tokens=False)["input_ids"])
     torch.manual_seed(0)
     optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for step in range(80):
+    for step in range(150):
         prompt = examples[step % len(examples)]
         loss = model(input_ids=torch.tensor([prompt + target]),
                      labels=torch.tensor([[-100] * len(prompt) + target])).loss
         loss.backward()
         optimizer.step()
         optimizer.zero_grad()
+    greedy = model.generate(torch.tensor([examples[0]]), max_new_tokens=len(target), do_sample=False)
+    assert greedy[0, len(examples[0]):].tolist() == target, "the tiny model did not learn the tool call"
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
