@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: setup demo test system-deps wheel-check
+.PHONY: setup demo test system-deps wheel-check online-rl-check
 
 setup: $(STAMP)
 
@@ -48,3 +48,7 @@ test: setup system-deps
 # another folder (what a user of the published package gets); .ci/run runs it after the suite.
 wheel-check:
 	PYTHON=$(PYTHON) bash .ci/wheel_check.sh
+
+# The verl and verifiers adapters, each in a venv of its own (their pins clash with ours: .ci/online_rl_check.sh).
+online-rl-check:
+	PYTHON=$(PYTHON) bash .ci/online_rl_check.sh

@@ -1,17 +1,21 @@
 """Every call whose shape depends on the TRL version, in one place.
 
-TRL's DPO API moves between releases (`tokenizer=` became `processing_class=`,
+TRL's DPO and GRPO APIs move between releases (`tokenizer=` became `processing_class=`,
 `max_prompt_length` went away, reference handling changed...). Code elsewhere
 calls these functions and never TRL's constructors directly, so following a new
-release means editing this file only. Written against TRL 1.16.
+release means editing this file only. Written against TRL 1.16. (The GRPO
+environments in `trl_env.py` import nothing from TRL: they follow its
+`environment_factory` protocol, plain Python.)
 """
 
 from __future__ import annotations
 
 import inspect
+import os
 from typing import Any
 
 from proact_env.agents.dpo_config import DPOTrainingConfig
+from proact_env.agents.grpo_config import GRPOTrainingConfig
 from proact_env.errors import require
 
 
@@ -62,7 +66,7 @@ def dpo_trainer(model: Any, args: Any, train_dataset: Any, eval_dataset: Any, to
     )
 
 
-def lora_config(config: DPOTrainingConfig) -> Any:
+def lora_config(config: DPOTrainingConfig | GRPOTrainingConfig) -> Any:
     peft = require("peft", "dpo")
     return peft.LoraConfig(
         r=config.lora_r,
@@ -83,6 +87,95 @@ def training_log(trainer: Any) -> list[dict[str, Any]]:
     entries = []
     for entry in trainer.state.log_history:
         kept = {k: entry[k] for k in LOGGED_METRICS if k in entry}
+        if kept:
+            entries.append({"step": entry.get("step"), **kept})
+    return entries
+
+
+# -- GRPO (online RL) ---------------------------------------------------------------------------
+
+def grpo_arguments(config: GRPOTrainingConfig, *, use_gpu: bool) -> Any:
+    """A `trl.GRPOConfig` for this run (evaluation is run by the caller, before and after training)."""
+    trl = require("trl", "dpo")
+    values = {
+        "output_dir": str(config.output),
+        "max_steps": config.max_steps,
+        "learning_rate": config.lr,
+        "beta": config.beta,
+        "num_generations": config.num_generations,
+        "num_generations_eval": config.eval_samples,
+        "per_device_train_batch_size": config.num_generations * config.prompts_per_step,
+        "per_device_eval_batch_size": config.eval_samples * config.prompts_per_step,
+        "gradient_accumulation_steps": 1,
+        "max_completion_length": config.max_completion_length,
+        "max_tool_calling_iterations": config.max_tool_calls,
+        "temperature": config.temperature,
+        "bf16": config.bf16 and use_gpu,
+        "use_cpu": not use_gpu,
+        "use_vllm": config.use_vllm and use_gpu,
+        "vllm_mode": "colocate",
+        "logging_steps": config.logging_steps,
+        "eval_strategy": "no",
+        "save_strategy": "no",
+        "report_to": "none",
+        "seed": config.seed,
+        "data_seed": config.seed,
+        "shuffle_dataset": True,
+        "disable_tqdm": False,
+        **config.extra,
+    }
+    accepted = set(inspect.signature(trl.GRPOConfig).parameters)
+    unknown = sorted(set(values) - accepted)
+    if unknown:
+        raise ValueError(f"this TRL version ({trl.__version__}) has no GRPOConfig field(s) {unknown}")
+    return trl.GRPOConfig(**values)
+
+
+def grpo_trainer(model: Any, args: Any, train_dataset: Any, tokenizer: Any, peft_config: Any, *,
+                 environment_factory: Any = None, reward_funcs: Any = None) -> Any:
+    """A `trl.GRPOTrainer`: rewarded by the environment's `get_reward` (whole conversations) or by `reward_funcs`."""
+    trl = require("trl", "dpo")
+    os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # environment_factory is experimental in TRL 1.16
+    return trl.GRPOTrainer(
+        model=model,
+        reward_funcs=reward_funcs,
+        args=args,
+        train_dataset=train_dataset,
+        processing_class=tokenizer,
+        peft_config=peft_config,
+        environment_factory=environment_factory,
+    )
+
+
+def use_tool_chat_template(tokenizer: Any) -> Any:
+    """Give `tokenizer` a chat template that renders tools and tool calls, if its own cannot.
+
+    GRPOTrainer's tools need a template that renders a tool-calling conversation and a
+    parser for the calls the model writes; TRL ships both for known templates only.
+    SmolLM2-Instruct's ChatML template has no tools, so it gets TRL's Qwen2.5 template:
+    the same ChatML markers (``<|im_start|>``, ``<|im_end|>``), with tools listed in the
+    system turn and calls written as ``<tool_call>{json}</tool_call>``.
+    """
+    require("trl", "dpo")
+    from trl.chat_template_utils import qwen2_5_chat_template, supports_tool_calling
+
+    if not supports_tool_calling(tokenizer):
+        tokenizer.chat_template = qwen2_5_chat_template
+    return tokenizer
+
+
+#: keys of GRPO's log history that the training log keeps (names as TRL 1.16 logs them)
+GRPO_LOGGED_METRICS = ("loss", "reward", "reward_std", "frac_reward_zero_std", "kl", "entropy",
+                       "completions/mean_length", "tools/call_frequency", "tools/failure_frequency",
+                       "learning_rate", "epoch")
+
+
+def grpo_training_log(trainer: Any) -> list[dict[str, Any]]:
+    """Per-step entries of a GRPO run: `GRPO_LOGGED_METRICS` plus every reward column's mean."""
+    entries = []
+    for entry in trainer.state.log_history:
+        kept = {k: v for k, v in entry.items()
+                if k in GRPO_LOGGED_METRICS or (k.startswith("rewards/") and k.endswith("/mean"))}
         if kept:
             entries.append({"step": entry.get("step"), **kept})
     return entries

@@ -7,7 +7,7 @@ and imports only gymnasium and numpy.
 from proact_env.env import EnvSnapshot, ProactEnv
 from proact_env.errors import MissingExtraError, SchemaError
 from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
-from proact_env.registration import ENV_IDS, register_envs
+from proact_env.registration import ENV_IDS, TEXT_ENV_IDS, register_envs
 from proact_env.render import render_state
 from proact_env.reward import RewardConfig
 from proact_env.simulator import RuleBasedSimulator, SimulatorConfig
@@ -35,6 +35,7 @@ __all__ = [
     "SchemaError",
     "SimulatorConfig",
     "State",
+    "TEXT_ENV_IDS",
     "Task",
     "TaskScore",
     "TaskSourceError",

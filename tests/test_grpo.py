@@ -1,0 +1,187 @@
+"""Online RL through TRL's real GRPOTrainer: the environment_factory envs, Q* rewards, the training pipeline.
+
+The tiny model's random text never calls a tool, so for the end-to-end runs it is first
+taught (a few seconds of supervised steps) to answer every prompt with one fixed tool
+call: the rollouts then go through TRL's own tool loop into the env, and back.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+from pathlib import Path
+
+import pytest
+
+torch = pytest.importorskip("torch")
+pytest.importorskip("trl")
+
+from proact_env.agents import trl_adapter  # noqa: E402
+from proact_env.agents.decision_reward import QStarReward, decision_dataset, read_decision  # noqa: E402
+from proact_env.agents.grpo_config import GRPOTrainingConfig  # noqa: E402
+from proact_env.agents.grpo_train import train  # noqa: E402
+from proact_env.agents.trl_env import (  # noqa: E402
+    EVAL_FIRST_SEED,
+    ConversationDecisionTools,
+    ConversationTextTools,
+    EpisodeLog,
+    environment_factory,
+    episode_dataset,
+    play_final_message,
+)
+from proact_env.cli import main  # noqa: E402
+from proact_env.types import Action  # noqa: E402
+
+
+def test_decision_tools_play_the_discrete_env_and_reward_the_return():
+    log = EpisodeLog()
+    env = environment_factory("decision", log=log)()
+    prompt = env.reset(seed=3, prompt=[{"role": "user", "content": ""}])
+    assert "Call clarify()" in prompt and "User request:" in prompt
+    first = env.clarify()
+    assert first.startswith("Assistant wrote: ") and "\nUser:" in first
+    while "The conversation is over" not in (reply := env.execute()):
+        pass
+    with pytest.raises(ValueError, match="conversation is over"):
+        env.execute()
+    reward = env.get_reward()
+    (record,) = log.take()
+    assert record.seed == 3 and record.finished and record.episode_return == pytest.approx(reward)
+    assert record.clarify_turns == 1 and record.turns >= 2 and "task score" in reply
+
+
+def test_text_tools_play_the_text_env_with_the_models_own_words():
+    env = environment_factory("text", env_kwargs={"persona": "cooperative_collaborator"})()
+    env.reset(seed=0)
+    reply = env.ask_user("What output format do you want: csv, json, xml or yaml?")
+    assert reply.startswith("User: ")
+    transcript = env._core.episode.transcript
+    assert transcript[1].text == "What output format do you want: csv, json, xml or yaml?"
+    env.submit_solution("")  # an empty solution is played (and fails), not refused
+    assert transcript[3].action is Action.EXECUTE
+
+
+def test_a_closing_plain_message_is_played_as_the_last_turn_and_scores_nothing_itself():
+    text_env, decision_env, called_tool = (environment_factory(m)() for m in ("text", "decision", "text"))
+    for env in (text_env, decision_env, called_tool):
+        env.reset(seed=2)
+    completions = [[{"role": "assistant", "content": "Here is the plan: car transport, luxury budget."}],
+                   [{"role": "assistant", "content": "Which budget do you want?"}],
+                   [{"role": "assistant", "content": "", "tool_calls": [{"type": "function"}]}]]
+    assert play_final_message(completions, [text_env, decision_env, called_tool]) == [None] * 3
+    assert text_env._last_info["action"] == "Execute" and text_env._last_info["read_from"] == "solution"
+    assert decision_env._last_info["action"] == "Clarify"  # the decision read from the text; the writer wrote
+    assert called_tool._turns == 0 and called_tool.get_reward() == 0.0
+    assert text_env.get_reward() == pytest.approx(text_env._last_info["reward_terms"]["r_task"]
+                                                  - text_env._last_info["reward_terms"]["c_interrupt"])
+
+
+def test_tool_schemas_come_from_the_methods_and_private_names_are_no_tools():
+    from transformers.utils import get_json_schema
+
+    schema = get_json_schema(ConversationTextTools.submit_solution)["function"]
+    assert schema["name"] == "submit_solution" and schema["parameters"]["required"] == ["solution"]
+    public = {name for name in dir(ConversationDecisionTools) if not name.startswith("_")}
+    assert public == {"reset", "get_reward", "clarify", "execute", "instruction"}
+
+
+def test_episode_dataset_holds_seeds_personas_and_an_empty_user_turn():
+    rows = episode_dataset(3, first_seed=EVAL_FIRST_SEED, personas=["busy_manager"])
+    assert rows["seed"] == [EVAL_FIRST_SEED, EVAL_FIRST_SEED + 1, EVAL_FIRST_SEED + 2]
+    assert rows["persona"] == ["busy_manager"] * 3 and rows[0]["prompt"][-1] == {"role": "user", "content": ""}
+    with pytest.raises(ValueError):
+        episode_dataset(2, personas=["nobody"])
+    with pytest.raises(ValueError, match="mode"):
+        environment_factory("speak")
+
+
+def test_q_star_reward_is_the_solvers_value_of_the_stated_decision():
+    rows = decision_dataset(6, first_seed=5)
+    reward = QStarReward()
+    answers = ["Clarify.", [{"role": "assistant", "content": " execute"}], "I think so", "Clarify", "", "Execute!"]
+    values = reward(answers, rows["q_clarify"], rows["q_execute"], rows["seed"], rows["turn"])
+    for answer, value, qc, qe in zip(answers, values, rows["q_clarify"], rows["q_execute"]):
+        decision = read_decision(answer)
+        assert value == (min(qc, qe) if decision is None else qc if decision is Action.CLARIFY else qe)
+    assert [r[2] for r in reward.records] == [True, True, False, True, False, True]
+    assert all(regret >= 0 for _, regret, _ in reward.records)
+
+
+@pytest.fixture(scope="module")
+def tiny_model(tmp_path_factory) -> Path:
+    out = tmp_path_factory.mktemp("tiny") / "model"
+    assert main(["make-tiny-model", "--out", str(out), "--init_range", "0.02"]) == 0
+    return out
+
+
+def _teach_tool_call(base: Path, out: Path, mode: str, call: dict) -> Path:
+    """Supervised steps until the tiny model answers every episode prompt with `call`."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+    from transformers.utils import get_json_schema
+
+    tokenizer = trl_adapter.use_tool_chat_template(AutoTokenizer.from_pretrained(base))
+    model = AutoModelForCausalLM.from_pretrained(base)
+    env = environment_factory(mode)()
+    tools = [get_json_schema(getattr(env, name)) for name in dir(type(env))
+             if not name.startswith("_") and name not in ("reset", "get_reward", "instruction")]
+    target = tokenizer(f"<tool_call>\n{json.dumps(call)}\n</tool_call>{tokenizer.eos_token}",
+                       add_special_tokens=False)["input_ids"]
+    examples = []
+    for row in episode_dataset(6):
+        prompt = row["prompt"][:-1] + [{"role": "user", "content": env.reset(seed=row["seed"])}]
+        text = tokenizer.apply_chat_template(prompt, tools=tools, add_generation_prompt=True, tokenize=False)
+        examples.append(tokenizer(text, add_special_tokens=False)["input_ids"])
+    torch.manual_seed(0)
+    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
+    for step in range(150):
+        prompt = examples[step % len(examples)]
+        loss = model(input_ids=torch.tensor([prompt + target]),
+                     labels=torch.tensor([[-100] * len(prompt) + target])).loss
+        loss.backward()
+        optimizer.step()
+        optimizer.zero_grad()
+    greedy = model.generate(torch.tensor([examples[0]]), max_new_tokens=len(target), do_sample=False)
+    assert greedy[0, len(examples[0]):].tolist() == target, "the tiny model did not learn the tool call"
+    model.save_pretrained(out)
+    tokenizer.save_pretrained(out)
+    return out
+
+
+@pytest.mark.parametrize("mode,call", [
+    ("decision", {"name": "execute", "arguments": {}}),
+    ("text", {"name": "submit_solution", "arguments": {"solution": "json"}}),
+])
+def test_grpo_trains_on_whole_conversations_through_trls_tool_loop(tiny_model, tmp_path, mode, call):
+    model = _teach_tool_call(tiny_model, tmp_path / "taught", mode, call)
+    os.environ.setdefault("OMP_NUM_THREADS", "1")
+    config = GRPOTrainingConfig(output=tmp_path / "run", mode=mode, model=str(model), train_episodes=4,
+                                eval_episodes=2, eval_samples=2, max_steps=2, prompts_per_step=1,
+                                num_generations=2, max_completion_length=48)
+    results = train(config)
+    log = json.loads((config.output / "training_log.json").read_text())
+    env_name = type(environment_factory(mode)()).__name__
+    steps = [entry for entry in log if "reward" in entry]
+    assert len(steps) == 2 and all(f"rewards/{env_name}/mean" in entry for entry in steps)
+    assert max(entry["tools/call_frequency"] for entry in steps) > 0  # the taught call reached the env
+    assert results["train_rollouts"] == 4 and results["held_out_episodes"] == 2
+    assert results["before"]["turns"]["mean"] > 0  # held-out episodes were played through the tools
+    assert set(results["after_minus_before"]) >= {"mean", "ci95", "episodes"}
+    assert (config.output / "grpo.png").stat().st_size > 0 and (config.output / "adapter_config.json").exists()
+
+
+def test_grpo_q_mode_rewards_single_decisions_with_q_star(tiny_model, tmp_path):
+    config = GRPOTrainingConfig(output=tmp_path / "q", mode="q", model=str(tiny_model), train_episodes=4,
+                                eval_episodes=3, eval_samples=2, max_steps=1, prompts_per_step=2,
+                                num_generations=2, max_completion_length=4)
+    results = train(config)
+    assert results["metric"] == "regret" and results["held_out_episodes"] == 3
+    assert results["before"]["regret"]["mean"] >= 0 and results["train_rollouts"] == 4
+
+
+def test_grpo_config_refuses_what_cannot_train(tmp_path):
+    with pytest.raises(ValueError, match="mode"):
+        GRPOTrainingConfig(output=tmp_path, mode="dpo")
+    with pytest.raises(ValueError, match="Synthetic-v0"):
+        GRPOTrainingConfig(output=tmp_path, mode="q", env_id="proact_env/Planning-v0")
+    with pytest.raises(ValueError, match="num_generations"):
+        GRPOTrainingConfig(output=tmp_path, num_generations=1)
