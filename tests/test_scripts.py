@@ -36,6 +36,8 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "benchmarks/dpo_synthetic.py": (_TINY_DPO, ("dpo/eval_results.json", "dpo/policy_model/loss.png")),
     "benchmarks/env_throughput.py": (["--steps", "300", "--repeats", "1"], ()),
     "benchmarks/grader_throughput.py": (["--mbpp", "{mbpp}", "--limit", "3", "--workers", "1", "--chunk", "3"], ()),
+    "benchmarks/grpo_synthetic.py": (["--model", "{tiny}", "--modes", "q", "--steps-scale", "0.1", "--out",
+                                      "{tmp}/grpo"], ("grpo/q/results.json",)),
     "benchmarks/llm_throughput.py": (["--requests", "12", "--concurrency", "4", "--repeats", "1"], ()),
     "benchmarks/local_model_throughput.py": (["--model", "{tiny}", "--states", "4", "--messages", "2", "--episodes",
                                               "2", "--new_tokens", "4", "--batch", "2"], ()),
@@ -50,6 +52,10 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "benchmarks/scaling.py": (["--states", "3", "--llm-states", "2", "--repeats", "1", "--backends", "local"], ()),
     "benchmarks/solver_residual.py": (["--episodes", "200", "--sets", "2", "--check-episodes", "200"], ()),
     "examples/dpo_pipeline.py": (_TINY_DPO, ("dpo/eval_results.json", "dpo/policy_model/adapter_config.json")),
+    "examples/train_grpo.py": (["--mode", "q", "--model", "{tiny}", "--train-episodes", "8", "--eval-episodes", "2",
+                                "--eval-samples", "1", "--max-steps", "1", "--prompts-per-step", "1",
+                                "--num-generations", "2", "--max-completion-length", "8", "--out", "{tmp}/grpo"],
+                               ("grpo/results.json", "grpo/grpo.png")),
     "examples/train_rllib.py": (["--env-runners", "1", "--timesteps", "500", "--episodes", "5", "--out",
                                  "{tmp}/rllib"], ("rllib/benchmark/results.json",)),
     "examples/train_sb3.py": (["--algo", "a2c", "--timesteps", "64", "--episodes", "6", "--out", "{tmp}/sb3"],
@@ -59,7 +65,8 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
 #: scripts whose tiny run still loads torch, trains or starts Ray (tens of seconds on a busy 2-core machine)
 SLOW = {"benchmarks/dpo_synthetic.py", "examples/dpo_pipeline.py", "benchmarks/sb3_learning_curve.py",
         "examples/train_sb3.py", "examples/train_rllib.py", "benchmarks/dpo_pretrained.py",
-        "benchmarks/communication_report.py", "benchmarks/local_model_throughput.py"}
+        "benchmarks/communication_report.py", "benchmarks/local_model_throughput.py", "benchmarks/grpo_synthetic.py",
+        "examples/train_grpo.py"}
 
 
 def _run(script: str, args: list[str], cwd: Path, timeout: float = 600) -> subprocess.CompletedProcess:

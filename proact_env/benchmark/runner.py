@@ -172,6 +172,8 @@ def _built(config: BenchmarkConfig, spec: str, run: str,
         _RUN_MODELS.clear()
     if (run, spec, slot) not in _BUILT:
         env = gym.make(config.env_id, **config.make_kwargs())
+        if run not in _RUN_MODELS:  # only the latest run's models are kept
+            _RUN_MODELS.clear()
         shared = _RUN_MODELS.setdefault(run, {})
         for name in ("backbone", "simulator"):
             if isinstance(config.env_kwargs.get(name), (str, dict)):  # built from a spec: share the first one
