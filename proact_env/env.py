@@ -6,6 +6,7 @@ import copy
 import os
 import random
 from dataclasses import dataclass, field, replace
+from functools import lru_cache
 from typing import Any, Mapping
 
 import gymnasium as gym
@@ -77,8 +78,15 @@ class Episode:
             "query": self.task.query,
             "dialogue_turn": self.turn,
             "prev_reject": int(self.prev_reject),
-            "task_uncertainty": round(self.remaining_uncertainty, 6),
+            "task_uncertainty": _round6(self.remaining_uncertainty),
         }
+
+
+@lru_cache(maxsize=1024)
+def _round6(value: float) -> float:
+    """`round(value, 6)`, cached: an episode's uncertainty takes a few values, and rounding a float
+    to 6 digits (through its decimal string) costs as much as the rest of `state_dict`."""
+    return round(value, 6)
 
 
 @dataclass(frozen=True)
@@ -230,11 +238,11 @@ class ProactEnv(gym.Env):
 
     def reset(self, *, seed: int | None = None, options: dict[str, Any] | None = None):
         super().reset(seed=seed)
-        options = dict(options or {})
-        unknown = set(options) - RESET_OPTIONS
+        options = dict(options) if options else {}
+        unknown = options.keys() - RESET_OPTIONS
         if unknown:
             raise ValueError(f"unknown reset option(s) {sorted(unknown)}: supported are {sorted(RESET_OPTIONS)}")
-        start_turn, start_reject = _start_point(options, self.max_turns)
+        start_turn, start_reject = _start_point(options, self.max_turns) if options else (0, False)
         self._next_sample = 0
         # Two seeded streams: one draws the task, the persona and the backbone's
         # choices; the simulator has its own, so that policies compared on the
@@ -254,7 +262,9 @@ class ProactEnv(gym.Env):
             task = self.task_source.sample(episode_rng)
         elif not isinstance(task, Task):
             raise ValueError(f"reset option 'task' must be a proact_env.Task, got {type(task).__name__}")
-        persona = self._draw_persona(_check_persona_option(options.get("persona", self.persona_option)), episode_rng)
+        # the constructor checked `self.persona_option` already; only a reset option needs checking
+        option = _check_persona_option(options["persona"]) if "persona" in options else self.persona_option
+        persona = self._draw_persona(option, episode_rng)
         uncertainty = task.uncertainty(frozenset())
         self.episode = Episode(
             task=task,

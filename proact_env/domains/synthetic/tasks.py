@@ -137,6 +137,28 @@ _ORDERED_SLOT_PICKS = list(permutations(range(_MAX_SLOTS), 5))
 _PERMUTATIONS = {n: list(permutations(range(n))) for n in range(1, 6)}
 _OPTION_SUBSETS = {k: list(combinations(range(4), k)) for k in (2, 3, 4)}
 
+#: (flavour, slot index, k, option subset, truth, hidden) -> the slot, its hidden fact, its sentence in
+#: the query. A few hundred distinct slots exist; building each once keeps `sample` (run on every
+#: reset) to table look-ups.
+_SLOTS: dict[tuple[str, int, int, int, int, bool], tuple[Slot, HiddenFact | None, str]] = {}
+
+
+def _slot_parts(flavour: str, index: int, k: int, subset: int, truth: int, hidden: bool
+                ) -> tuple[Slot, HiddenFact | None, str]:
+    key = (flavour, index, k, subset, truth, hidden)
+    parts = _SLOTS.get(key)
+    if parts is None:
+        name, label, pool = _VOCABULARIES[flavour][index]
+        options = tuple(pool[j] for j in _OPTION_SUBSETS[k][subset])
+        slot = Slot(name, label, options, options[truth], hidden)
+        if hidden:
+            parts = (slot, slot_fact(slot), "")
+        else:
+            parts = (slot, None, f" Use {slot.truth} for the {label}.")
+        _SLOTS[key] = parts
+    return parts
+
+
 @dataclass(frozen=True, slots=True)
 class SyntheticSpec:
     """The checkable part of a synthetic task (the task's `payload`)."""
@@ -207,7 +229,6 @@ class SyntheticTaskSource:
 
     def sample(self, rng: random.Random) -> Task:
         flavour = self.domain if self.domain != "mixed" else pick(rng, FLAVOURS)
-        vocabulary = _VOCABULARIES[flavour]
         n_slots = self.min_slots + pick_index(rng, self.max_slots - self.min_slots + 1)
         n_hidden = pick_count(rng, self._hidden_cdf[n_slots])
         k = pick(rng, self.options)
@@ -216,23 +237,22 @@ class SyntheticTaskSource:
         chosen = pick(rng, _ORDERED_SLOT_PICKS)[:n_slots]
         order = _PERMUTATIONS[n_slots]
         hidden_idx = pick(rng, order)[:n_hidden]
-        option_sets = _OPTION_SUBSETS[k]
-        slots = []
-        for i, index in enumerate(chosen):
-            name, label, pool = vocabulary[index]
-            options = tuple(pool[j] for j in pick(rng, option_sets))
-            slots.append(Slot(name, label, options, pick(rng, options), i in hidden_idx))
-        requests = _REQUESTS[flavour]
-        query = pick(rng, requests) + "".join(
-            f" Use {s.truth} for the {s.label}." for s in slots if not s.hidden
-        )
-        hidden = tuple(slot_fact(s) for s in slots if s.hidden)
+        n_subsets = len(_OPTION_SUBSETS[k])
+        # Per slot: which option subset, then which option is the truth (the same two draws, in
+        # the same order, as `pick` from the subsets and then from the subset's options), looked
+        # up in `_SLOTS`: task sampling runs on every reset.
+        draw = rng.random
+        slots, facts, stated = zip(*[
+            _slot_parts(flavour, index, k, int(draw() * n_subsets), int(draw() * k), i in hidden_idx)
+            for i, index in enumerate(chosen)
+        ])
+        query = pick(rng, _REQUESTS[flavour]) + "".join(stated)
         return Task(
             id=f"synthetic-{flavour}-{rng.getrandbits(32):08x}",
             domain=flavour,
             query=query,
-            hidden=hidden,
-            payload=SyntheticSpec(slots=tuple(slots), n_options=k),
+            hidden=tuple(filter(None, facts)),
+            payload=SyntheticSpec(slots=slots, n_options=k),
             source="synthetic",
         )
 

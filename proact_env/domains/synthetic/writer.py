@@ -13,6 +13,7 @@ chance that a turn is "long" for a persona (`word_counts`).
 from __future__ import annotations
 
 from dataclasses import dataclass
+from functools import lru_cache
 
 from proact_env.domains.scripted import check_questions_per_turn, payload_for
 from proact_env.domains.synthetic.tasks import Slot, SyntheticSpec
@@ -37,6 +38,12 @@ def _join(words: list[str], last: str) -> str:
     return words[0] if len(words) == 1 else ", ".join(words[:-1]) + f" {last} " + words[-1]
 
 
+@lru_cache(maxsize=4096)
+def _question(template: str, label: str, options: tuple[str, ...]) -> str:
+    """One question of a Clarify; a few hundred exist, and a Clarify is written on every other step."""
+    return template.format(label=label, options=_join(list(options), "or"))
+
+
 @dataclass(frozen=True, slots=True)
 class ScriptedSyntheticBackbone:
     """Writes Clarify and Execute messages for synthetic tasks.
@@ -57,12 +64,10 @@ class ScriptedSyntheticBackbone:
         if request.action is Action.CLARIFY:
             return self._clarify(spec, request.revealed, pick_index(rng, len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)))
         domain = task.domain
+        revealed = request.revealed
         variant = pick_index(rng, len(_EXECUTE_OPENERS[domain]))
-        values = {
-            s.name: s.truth if (not s.hidden or s.name in request.revealed) else pick(rng, s.options)
-            for s in spec.slots
-        }
-        return self._execute(spec, domain, request.revealed, values, variant)
+        values = {s.name: s.truth if (not s.hidden or s.name in revealed) else pick(rng, s.options) for s in spec.slots}
+        return self._execute(spec, domain, revealed, values, variant)
 
     def questions_asked(self, spec: SyntheticSpec, revealed: frozenset[str]) -> list[Slot]:
         """The unknown slots a Clarify asks about (empty: it asks a confirmation instead)."""
@@ -78,8 +83,7 @@ class ScriptedSyntheticBackbone:
             return _CONFIRM.format(label=slot.label, value=slot.truth)
         opener = _OPENERS[len(asked)][variant // len(_QUESTION_TEMPLATES)]
         template = _QUESTION_TEMPLATES[variant % len(_QUESTION_TEMPLATES)]
-        questions = " ".join(template.format(label=s.label, options=_join(list(s.options), "or")) for s in asked)
-        return f"{opener} {questions}"
+        return f"{opener} {' '.join(_question(template, s.label, s.options) for s in asked)}"
 
     def _execute(
         self, spec: SyntheticSpec, domain: str, revealed: frozenset[str], values: dict[str, str], variant: int
