@@ -259,8 +259,9 @@ def questions_of(message: str) -> tuple[str, ...]:
 def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | set[str]) -> Hearing:
     """Classify every question of a Clarify `message` against the task's hidden facts (see the module doc)."""
     heard = []
+    hidden = tuple(hidden)
     for question in questions_of(message):
-        targets = tuple(f.key for f in facts_about(question, hidden))
+        targets = _targets(question, hidden) if len(question) <= _CACHED_LENGTH else _find_targets(question, hidden)
         if any(key not in revealed for key in targets):
             heard.append(HeardQuestion(question, targets, GOOD))
         elif targets:
@@ -268,6 +269,17 @@ def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | 
         else:
             heard.append(HeardQuestion(question, (), VAGUE, is_open(question)))
     return Hearing(tuple(heard))
+
+
+@lru_cache(maxsize=65536)
+def _targets(question: str, hidden: tuple[HiddenFact, ...]) -> tuple[str, ...]:
+    """`_find_targets`, cached: scripted writers and most models ask the same short questions of the same
+    facts on every episode, and matching is the costliest part of a Clarify step."""
+    return _find_targets(question, hidden)
+
+
+def _find_targets(question: str, hidden: tuple[HiddenFact, ...]) -> tuple[str, ...]:
+    return tuple(f.key for f in facts_about(question, hidden))
 
 
 def states_fact(fact: HiddenFact, reply: str) -> bool:
