@@ -21,8 +21,9 @@ something else. A table block in docs/results.md looks like
     ```
     <!-- end NAME -->
 
-README.md carries a copy of the `synthetic` table between the same markers, so the
-front page and the results page cannot disagree.
+README.md carries the head of the `synthetic` table (down to the exact optimal values)
+between the same markers, checked the same way, so the front page and the results page
+cannot disagree.
 """
 
 from __future__ import annotations
@@ -53,21 +54,44 @@ class Table:
     cheap: bool = False  # seconds on 2 cores: the test suite reruns it
     stop_at: str | None = None  # drop this line and everything after it (timings)
     drop: str = r"^\d+ episodes x \d+ policies in |^\(\d+ s\)$"  # lines that are not a function of the seed
+    readme_until: str | None = None  # README's copy stops before the line starting with this
+    section: str | None = None  # keep only the line starting with this and the indented lines below it
+
+
+def excerpt(table: Table, output: str, path: Path) -> str:
+    """What `path` shows of a table: all of it on the results page, its head in the README."""
+    if path != README or table.readme_until is None:
+        return output
+    lines = output.splitlines()
+    cut = next((i for i, line in enumerate(lines) if line.startswith(table.readme_until)), len(lines))
+    return "\n".join(lines[:cut])
 
 
 TABLES: tuple[Table, ...] = (
-    Table("synthetic", "proact benchmark --episodes 2000 --seed 0"),
-    Table("reliability", "proact benchmark --episodes 300 --replays 4 --seed 0", cheap=True),
-    Table("planning", "python benchmarks/planning_personas.py --episodes 1000 --seed 0"),
+    Table("synthetic", "proact benchmark --episodes 2000 --seed 0", readme_until="question quality"),
+    Table("reliability", "proact benchmark --episodes 300 --replays 4 --seed 0", section="pass^k over"),
+    Table("planning", "python benchmarks/planning_personas.py --episodes 1000 --seed 0", cheap=True),
+    Table("coding", "proact benchmark --env proact_env/Coding-v0 "
+                    "--env-kwargs '{\"dataset_path\": \"{mbpp}\", \"split\": \"test\"}' --episodes 300 --seed 0"),
     Table("question-relevance", "python benchmarks/question_relevance.py --seed 0",
           stop_at="hearing one question of N characters"),
 )
 BY_NAME = {table.name: table for table in TABLES}
 
 
+def data_file(name: str) -> str:
+    """A data set's file for a `{name}` in a command (MBPP for the coding tables), or a clear refusal."""
+    from proact_env.data import DataNotFoundError, dataset_path
+
+    try:
+        return str(dataset_path(name))
+    except DataNotFoundError as error:
+        raise SystemExit(f"a table needs the {name} data set: {error}") from None
+
+
 def run_table(table: Table) -> str:
     """Run `table.command` from a scratch folder and return its deterministic lines."""
-    argv = shlex.split(table.command)
+    argv = [arg.replace("{mbpp}", data_file("mbpp")) if "{mbpp}" in arg else arg for arg in shlex.split(table.command)]
     if argv[0] == "proact":
         argv = [sys.executable, "-m", "proact_env", *argv[1:], "--no-progress"]
     elif argv[0] == "python":
@@ -77,8 +101,13 @@ def run_table(table: Table) -> str:
         done = subprocess.run(argv, cwd=scratch, env=env, capture_output=True, text=True)
     if done.returncode != 0:
         raise SystemExit(f"{table.command} exited {done.returncode}:\n{done.stderr[-3000:]}")
+    lines = done.stdout.splitlines()
+    if table.section:
+        start = next(i for i, line in enumerate(lines) if line.startswith(table.section))
+        end = next((i for i in range(start + 1, len(lines)) if not lines[i].startswith("  ")), len(lines))
+        lines = lines[start:end]
     kept: list[str] = []
-    for line in done.stdout.splitlines():
+    for line in lines:
         if table.stop_at and line.startswith(table.stop_at):
             break
         if not re.search(table.drop, line):
@@ -90,8 +119,8 @@ def provenance(table: Table) -> str:
     """The line above a table: its command, the commit it ran on, the date."""
     commit = subprocess.run(["git", "rev-parse", "--short", "HEAD"], cwd=REPO, capture_output=True,
                             text=True).stdout.strip() or "unknown"
-    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".",
-                              ":!docs/results.md", ":!README.md"], cwd=REPO, capture_output=True,
+    changed = subprocess.run(["git", "status", "--porcelain", "--untracked-files=no", "--", ".", ":!*.md"],
+                             cwd=REPO, capture_output=True,
                              text=True).stdout.strip()
     if changed:
         commit += " with uncommitted changes"
@@ -139,8 +168,9 @@ def check(tables: list[Table], results: Path) -> int:
                 if not block["provenance"].startswith(f"`{table.command}` · commit `"):
                     print(f"{path}: table {table.name!r} does not record its command `{table.command}`")
                     failures += 1
-                if block["table"] != output:
-                    diff = difflib.unified_diff(block["table"].splitlines(), output.splitlines(),
+                expected = excerpt(table, output, path)
+                if block["table"] != expected:
+                    diff = difflib.unified_diff(block["table"].splitlines(), expected.splitlines(),
                                                 f"{path.name} ({table.name})", f"{table.command} now", lineterm="")
                     print("\n".join(diff))
                     print(f"{path}: table {table.name!r} drifted from what `{table.command}` prints now; "
@@ -154,8 +184,9 @@ def check(tables: list[Table], results: Path) -> int:
 def write(tables: list[Table]) -> None:
     """Rerun `tables` and replace their blocks in docs/results.md and README.md."""
     for table in tables:
-        block = render_block(table, run_table(table))
+        output = run_table(table)
         for path in files_holding(table):
+            block = render_block(table, excerpt(table, output, path))
             text = path.read_text(encoding="utf-8")
             path.write_text(slot_pattern(table.name).sub(lambda _: block, text), encoding="utf-8")
             print(f"{path.relative_to(REPO)}: table {table.name} rewritten")
