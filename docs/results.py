@@ -72,7 +72,8 @@ TABLES: tuple[Table, ...] = (
     Table("reliability", "proact benchmark --episodes 300 --replays 4 --seed 0", section="pass^k over"),
     Table("planning", "python benchmarks/planning_personas.py --episodes 1000 --seed 0", cheap=True),
     Table("coding", "proact benchmark --env proact_env/Coding-v0 "
-                    "--env-kwargs '{\"dataset_path\": \"{mbpp}\", \"split\": \"test\"}' --episodes 300 --seed 0"),
+                    "--env-kwargs '{\"dataset_path\": \"{mbpp}\", \"split\": \"test\"}' --episodes 300 --seed 0 "
+                    "--policies always_execute,always_clarify,clarify_once,random,seed_rule,threshold"),
     Table("question-relevance", "python benchmarks/question_relevance.py --seed 0",
           stop_at="hearing one question of N characters"),
 )
