@@ -9,7 +9,7 @@ BIN := $(VENV)/bin
 STAMP := $(VENV)/.installed
 DEMO_STAMP := $(VENV)/.installed-demo
 
-.PHONY: setup demo test system-deps wheel-check online-rl-check
+.PHONY: setup demo test system-deps wheel-check online-rl-check docs-check
 
 setup: $(STAMP)
 
@@ -43,6 +43,11 @@ demo: $(DEMO_STAMP)
 
 test: setup system-deps
 	$(BIN)/python -m pytest -n 2 --dist loadscope -q
+
+# Rerun every measured table of docs/results.md and fail with a diff where one drifted (a few minutes;
+# the suite reruns only the cheap ones). `$(BIN)/python docs/results.py` rewrites them.
+docs-check: setup
+	$(BIN)/python docs/results.py --check
 
 # Build the wheel and sdist, install the wheel in a fresh venv and run the main commands from
 # another folder (what a user of the published package gets); .ci/run runs it after the suite.
