@@ -17,7 +17,7 @@ from typing import Any
 
 from proact_env.agents import trl_adapter
 from proact_env.agents.dpo_config import DPOTrainingConfig
-from proact_env.benchmark.plots import pyplot
+from proact_env.benchmark.plots import new_figure
 from proact_env.errors import MissingExtraError, SchemaError, require
 from proact_env.io import atomic_write_text
 from proact_env.records import read_preferences
@@ -114,8 +114,8 @@ def _versions() -> dict[str, str]:
 
 
 def plot_loss(log: list[dict[str, Any]], path: Path) -> None:
-    plt = pyplot()
-    fig, (loss_ax, margin_ax) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = new_figure(figsize=(10, 4))
+    loss_ax, margin_ax = fig.subplots(1, 2)
     for key, ax, label in (("loss", loss_ax, "train loss"), ("eval_loss", loss_ax, "validation loss"),
                            ("rewards/margins", margin_ax, "train reward margin"),
                            ("eval_rewards/margins", margin_ax, "validation reward margin")):
@@ -132,4 +132,3 @@ def plot_loss(log: list[dict[str, Any]], path: Path) -> None:
     fig.suptitle("DPO training")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

@@ -40,7 +40,7 @@ from proact_env.agents.trl_env import (
 )
 from proact_env.benchmark.metrics import mean_ci
 from proact_env.benchmark.paired import paired_difference
-from proact_env.benchmark.plots import pyplot
+from proact_env.benchmark.plots import new_figure
 from proact_env.errors import require
 from proact_env.io import atomic_write_text
 
@@ -174,8 +174,8 @@ def _versions() -> dict[str, str]:
 
 def plot_training(log: list[dict[str, Any]], results: dict[str, Any], path: Path) -> None:
     """Training reward per step, and the held-out metric before and after with 95% intervals."""
-    plt = pyplot()
-    fig, (curve, bars) = plt.subplots(1, 2, figsize=(10, 4))
+    fig = new_figure(figsize=(10, 4))
+    curve, bars = fig.subplots(1, 2)
     points = [(e["step"], e["reward"]) for e in log if "reward" in e]
     if points:
         steps, rewards = zip(*points)
@@ -198,4 +198,3 @@ def plot_training(log: list[dict[str, Any]], results: dict[str, Any], path: Path
     fig.suptitle(f"GRPO, mode {results['config']['mode']}, {results['config']['model']}")
     fig.tight_layout()
     fig.savefig(path, dpi=110)
-    plt.close(fig)

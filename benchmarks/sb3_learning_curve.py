@@ -25,7 +25,7 @@ from stable_baselines3.common.callbacks import BaseCallback
 
 import proact_env  # noqa: F401  (registers the env ids)
 from proact_env.agents.sb3_policy import RECOMMENDED_HYPERPARAMS, SB3Policy
-from proact_env.benchmark.plots import pyplot
+from proact_env.benchmark.plots import new_figure
 from proact_env.benchmark.runner import episode_seeds, play_episode
 from proact_env.solver import SyntheticSolver
 
@@ -101,8 +101,8 @@ def main() -> None:
 
 
 def plot(runs: list[dict], optimum: float, path: Path) -> None:
-    plt = pyplot()
-    fig, ax = plt.subplots(figsize=(7, 4.5))
+    fig = new_figure(figsize=(7, 4.5))
+    ax = fig.subplots()
     colours = {"ppo": "tab:blue", "dqn": "tab:orange"}
     for run in runs:
         steps, values = zip(*run["curve"])
@@ -117,7 +117,6 @@ def plot(runs: list[dict], optimum: float, path: Path) -> None:
     ax.legend()
     fig.tight_layout()
     fig.savefig(path, dpi=120)
-    plt.close(fig)
 
 
 if __name__ == "__main__":
