@@ -19,7 +19,7 @@ from proact_env.domains.synthetic.tasks import SyntheticTaskSource
 from proact_env.observation import build_observation, feature_names, observation_space, static_features
 from proact_env.options import config_from
 from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
-from proact_env.render import render_state
+from proact_env.render import render_state, transcript_image
 from proact_env.reward import RewardConfig, interrupt_cost
 from proact_env.rng import pick
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
@@ -186,7 +186,8 @@ class ProactEnv(gym.Env):
       ``"llm"`` (an LLM plays the user), ``"llm:MODEL_SPEC"`` (e.g. ``"llm:smollm2-135m-instruct"``),
       a dict ``{"kind": "llm", **LLMConfig fields}``,
       or any `UserSimulator` (`proact_env.simulator.make_simulator`).
-    - `render_mode`: None or ``"ansi"`` (the transcript as text).
+    - `render_mode`: None, ``"ansi"`` (the transcript as text) or ``"rgb_array"`` (the same
+      transcript drawn as an image, for `RecordVideo` and notebooks; needs matplotlib).
 
     `reset(options=...)` accepts `task` (a `Task`) and `persona` (as above) to
     pin one episode's task or user, and `dialogue_turn` / `prev_reject` to start
@@ -199,7 +200,7 @@ class ProactEnv(gym.Env):
     - v0: initial version.
     """
 
-    metadata = {"render_modes": ["ansi"], "render_fps": 1}
+    metadata = {"render_modes": ["ansi", "rgb_array"], "render_fps": 1}
 
     def __init__(
         self,
@@ -395,9 +396,14 @@ class ProactEnv(gym.Env):
         }
         return self.observe(), float(reward), terminated, truncated, info
 
-    def render(self) -> str | None:
+    def render(self) -> str | np.ndarray | None:
+        if self.render_mode == "rgb_array":
+            return transcript_image(self._transcript_text())
         if self.render_mode != "ansi":
             return None
+        return self._transcript_text()
+
+    def _transcript_text(self) -> str:
         if self.episode is None:
             return "(no episode: call reset())\n"
         ep = self.episode

@@ -1,4 +1,5 @@
-"""`render_state`: the one textual rendering of a decision point.
+"""`render_state`: the one textual rendering of a decision point (and `transcript_image`, the
+transcript drawn for `render_mode="rgb_array"`).
 
 Trajectory prompts, DPO preference prompts, LLM policies and the text
 observation all call this function, so a policy is always scored on exactly
@@ -7,8 +8,12 @@ the text it was trained on.
 
 from __future__ import annotations
 
+import textwrap
 from typing import Iterable, Mapping
 
+import numpy as np
+
+from proact_env.errors import require
 from proact_env.personas import Persona
 from proact_env.types import State, Turn
 
@@ -66,3 +71,26 @@ def _persona_line(persona: Persona | Mapping | str | None) -> str:
         f"{name} (patience {get('patience', '?')}, expertise {get('expertise', '?')}, "
         f"tolerates {get('question_tolerance', '?')} questions)"
     )
+
+
+def transcript_image(text: str, width_px: int = 800, line_px: int = 16, wrap: int = 100) -> np.ndarray:
+    """`text` (the env's ansi transcript) drawn as an RGB image, `uint8` of shape (height, width, 3).
+
+    For `render_mode="rgb_array"`: `RecordVideo` and notebooks show a conversation better than a
+    log does. Drawn with matplotlib's Agg canvas on a figure of its own (no pyplot, no backend switch).
+    """
+    require("matplotlib", "plot")
+    from matplotlib.backends.backend_agg import FigureCanvasAgg
+    from matplotlib.figure import Figure
+
+    lines = [part for line in text.splitlines() for part in (textwrap.wrap(line, wrap) or [""])]
+    dpi = 100
+    height_px = line_px * (len(lines) + 2)
+    fig = Figure(figsize=(width_px / dpi, height_px / dpi), dpi=dpi, facecolor="white")
+    canvas = FigureCanvasAgg(fig)
+    for i, line in enumerate(lines):
+        colour = "tab:blue" if line.startswith("assistant") else "tab:green" if line.startswith("user") else "black"
+        fig.text(0.01, 1 - (i + 1) * line_px / height_px, line, fontsize=9, family="monospace", color=colour,
+                 va="top")
+    canvas.draw()
+    return np.asarray(canvas.buffer_rgba())[..., :3].copy()

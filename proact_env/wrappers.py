@@ -23,15 +23,17 @@ class UnicodeText(spaces.Text):
         return isinstance(x, str) and len(x) <= self.max_length
 
 
-class TextObservation(gym.ObservationWrapper):
+class TextObservation(gym.ObservationWrapper, gym.utils.RecordConstructorArgs):
     """Replace the numeric observation with `render_state` of the current decision point.
 
     The text is truncated from the front of the conversation if it exceeds
-    `max_length`, so the request and the latest turns are always kept.
+    `max_length`, so the request and the latest turns are always kept. Its
+    arguments are recorded, so `gym.make(env.spec)` rebuilds the wrapped env.
     """
 
     def __init__(self, env: gym.Env, max_length: int = 16_384) -> None:
-        super().__init__(env)
+        gym.utils.RecordConstructorArgs.__init__(self, max_length=max_length)
+        gym.ObservationWrapper.__init__(self, env)
         self.max_length = max_length
         self.observation_space = UnicodeText(max_length)
 
