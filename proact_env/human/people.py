@@ -16,6 +16,7 @@ from proact_env.human.session import AssistantMove
 from proact_env.personas import Persona
 from proact_env.simulator.human import HumanReply, UserTurn
 from proact_env.simulator.rules import RuleBasedSimulator
+from proact_env.solver_blind import reaction_kind
 from proact_env.text import message_stats
 from proact_env.types import Action
 
@@ -36,12 +37,8 @@ class SimulatedPerson:
             choice = "give_up"
         elif turn.action is Action.EXECUTE:
             choice = "accept" if turn.success else "complain"
-        elif meta.reject_signal:
-            choice = "reject"
-        elif meta.silence or meta.off_topic_flag:
-            choice = "silence" if meta.silence else "off_topic"
-        else:
-            choice = "answer"  # a reply to the questions, even one that answers nothing ("what do you mean?")
+        else:  # reject, answer, silence or off_topic, named as the persona-blind solver names reactions
+            choice = reaction_kind(Action.CLARIFY, meta.to_dict(), False)
         too_long = message_stats(turn.assistant_msg).prose_words > self.persona.long_turn_tolerance
         revealed = reaction.revealed if choice in ("answer", "complain") else ()
         return HumanReply(choice, reaction.user_reply, tuple(revealed), too_long)
