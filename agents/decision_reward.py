@@ -4,9 +4,15 @@ On `proact_env/Synthetic-v0` the solver (`proact_env.solver`) computes, for any
 decision point s, the exact expected return of clarifying and of executing with
 optimal play afterwards. Single-turn GRPO on decision prompts can then reward an
 answer with Q*(s, a) itself: no sampled episode, no noise, and the regret
-V*(s) - Q*(s, a) is the metric. A policy's answer is its first word, "Clarify"
-or "Execute" (any case, punctuation ignored); anything else is unreadable and
-gets the worse action's value, so it is never better than a wrong decision.
+V*(s) - Q*(s, a) is the metric. A policy's answer is the one of the words
+"Clarify" and "Execute" (whole words, any case) that its completion names. A
+completion that names neither, or both, is unreadable and gets the worse
+action's value, so it is never better than a wrong decision. Why not the first
+word: a 135M model sampled at temperature 1 almost never starts with it (it
+writes 'In this context, the answer would be "Execute".'), so a first-word
+reader scored every completion of a group alike and GRPO had no signal; why
+not the first of the two: copying the instruction ("Clarify or Execute") would
+then pay as a decision.
 """
 
 from __future__ import annotations
@@ -24,19 +30,19 @@ from proact_env.solver import SyntheticSolver
 from proact_env.types import Action
 
 ANSWER_INSTRUCTION = "Answer with one word: Clarify or Execute."
-_FIRST_WORD = re.compile(r"[A-Za-z]+")
+_DECISION_WORD = re.compile(r"\b(clarify|execute)\b", re.IGNORECASE)
 
 
 def read_decision(completion: Any) -> Action | None:
-    """The decision a completion states with its first word (None: unreadable).
+    """The decision a completion names (None: it names neither or both; see the module docstring).
 
     Takes TRL's completion as a string or a conversational message list.
     """
     text = completion[-1]["content"] if isinstance(completion, list) else str(completion)
-    word = _FIRST_WORD.search(text)
-    if word is None:
+    named = {word.lower() for word in _DECISION_WORD.findall(text)}
+    if len(named) != 1:
         return None
-    return {"clarify": Action.CLARIFY, "execute": Action.EXECUTE}.get(word.group().lower())
+    return Action.CLARIFY if named == {"clarify"} else Action.EXECUTE
 
 
 def decision_dataset(n_states: int, *, first_seed: int = 0, explore: float = 0.3,

@@ -141,6 +141,8 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     if sorted(after) != keys:
         raise RuntimeError("the two evaluations did not play the same held-out episodes")
     env_seconds = sum(m.get("env_seconds", 0.0) for _, m in rollouts)
+    log = trl_adapter.grpo_training_log(trainer)
+    spread = _share_of_groups_with_reward_spread(log)
     results = {
         "config": config.to_dict(),
         "metric": phase.metric,
@@ -153,17 +155,34 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
         "train_rollouts": len(rollouts),
         "rollouts_per_second": len(rollouts) / train_seconds,
         "env_share_of_train_time": env_seconds / train_seconds,
+        "groups_with_reward_spread": spread,
         "device": "cuda" if use_gpu else "cpu",
         "versions": _versions(),
     }
     config.output.mkdir(parents=True, exist_ok=True)
     trainer.save_model(str(config.output))
     tokenizer.save_pretrained(str(config.output))
-    log = trl_adapter.grpo_training_log(trainer)
     atomic_write_text(config.output / "results.json", json.dumps(results, indent=2) + "\n")
     atomic_write_text(config.output / "training_log.json", json.dumps(log, indent=2) + "\n")
     plot_training(log, results, config.output / "grpo.png")
     return results
+
+
+def _share_of_groups_with_reward_spread(log: list[dict[str, Any]]) -> float | None:
+    """Share of training groups whose rollouts got different rewards: GRPO learns from those alone.
+
+    A group whose rewards are all equal has zero advantage, so a run where this
+    is 0 trained on nothing (loss and gradient exactly 0); it is warned about
+    rather than reported as a result. None when TRL logged no step.
+    """
+    fractions = [entry["frac_reward_zero_std"] for entry in log if "frac_reward_zero_std" in entry]
+    if not fractions:
+        return None
+    spread = 1.0 - float(np.mean(fractions))
+    if spread == 0.0:
+        logger.warning("every training group got equal rewards for all its rollouts: GRPO had no signal and the "
+                       "adapter did not move; make the rewards discriminate (format, max_completion_length)")
+    return spread
 
 
 def _versions() -> dict[str, str]:

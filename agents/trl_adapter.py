@@ -166,7 +166,7 @@ def use_tool_chat_template(tokenizer: Any) -> Any:
 
 #: keys of GRPO's log history that the training log keeps (names as TRL 1.16 logs them)
 GRPO_LOGGED_METRICS = ("loss", "reward", "reward_std", "frac_reward_zero_std", "kl", "entropy",
-                       "completions/mean_length", "tools/call_frequency", "tools/failure_frequency",
+                       "completions/mean_length", "completions/clipped_ratio", "tools/call_frequency", "tools/failure_frequency",
                        "learning_rate", "epoch")
 
 

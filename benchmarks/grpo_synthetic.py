@@ -7,8 +7,9 @@ Trains one adapter per mode (`q`: single decisions rewarded by the exact Q*(s, a
 conversations, the model writes through ask_user/submit_solution), each from the
 same base, and prints for each: the held-out metric before and after training
 with the paired 95% interval of the difference, training rollouts per second,
-and the env's share of the training time (the rest is the model: generation,
-log-probabilities, backward). Every figure comes from `results.json` files this
+the env's share of the training time (the rest is the model: generation,
+log-probabilities, backward) and the share of training groups whose rollouts
+got different rewards (GRPO learns from those alone). Every figure comes from `results.json` files this
 script writes (one folder per mode).
 """
 
@@ -28,7 +29,7 @@ from proact_env.agents.grpo_train import train  # noqa: E402
 #: per mode: sized to finish within a working session on 2 CPU cores shared with other jobs; raise
 #: `--steps-scale` for longer runs (the steps scale, the evaluation stays the same)
 PLAN = {
-    "q": {"max_steps": 12, "prompts_per_step": 2, "max_completion_length": 8, "eval_episodes": 24,
+    "q": {"max_steps": 12, "prompts_per_step": 2, "max_completion_length": 24, "eval_episodes": 24,
           "train_episodes": 256, "lr": 3e-4},
     "decision": {"max_steps": 6, "prompts_per_step": 1, "max_completion_length": 96, "eval_episodes": 8,
                  "train_episodes": 64, "lr": 3e-4},
@@ -57,13 +58,15 @@ def main() -> None:
         print(json.dumps({"mode": mode, **{k: results[k] for k in ("before", "after", "after_minus_before",
                                                                      "rollouts_per_second", "train_seconds")}}))
     print(f"\n{'mode':9s} {'metric':15s} {'held out':>8s} {'before':>15s} {'after':>15s} "
-          f"{'after - before (paired 95%)':>28s} {'rollouts/s':>10s} {'train s':>8s} {'env share':>9s}")
+          f"{'after - before (paired 95%)':>28s} {'rollouts/s':>10s} {'train s':>8s} {'env share':>9s} "
+          f"{'groups w/ signal':>16s}")
     for mode, r in rows:
         metric, before, after, diff = r["metric"], r["before"][r["metric"]], r["after"][r["metric"]], \
             r["after_minus_before"]
         print(f"{mode:9s} {metric:15s} {r['held_out_episodes']:8d} {before['mean']:8.3f} ±{before['ci95']:.3f} "
               f"{after['mean']:8.3f} ±{after['ci95']:.3f} {diff['mean']:+19.4f} ±{diff['ci95']:.4f} "
-              f"{r['rollouts_per_second']:10.3f} {r['train_seconds']:8.0f} {100 * r['env_share_of_train_time']:8.2f}%")
+              f"{r['rollouts_per_second']:10.3f} {r['train_seconds']:8.0f} {100 * r['env_share_of_train_time']:8.2f}% "
+              f"{100 * (r['groups_with_reward_spread'] or 0):15.0f}%")
 
 
 if __name__ == "__main__":

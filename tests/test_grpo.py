@@ -8,6 +8,7 @@ call: the rollouts then go through TRL's own tool loop into the env, and back.
 from __future__ import annotations
 
 import json
+import logging
 import os
 from pathlib import Path
 
@@ -107,6 +108,18 @@ def test_q_star_reward_is_the_solvers_value_of_the_stated_decision():
     assert all(regret >= 0 for _, regret, _ in reward.records)
 
 
+@pytest.mark.parametrize("answer, decision", [
+    ('Output:\nIn this context, the answer would be "Execute".', Action.EXECUTE),  # a 135M model's usual shape
+    ("You must clarify or explain to ensure accuracy.", Action.CLARIFY),
+    ("**CLARIFY** -- then clarify again", Action.CLARIFY),  # named twice, still one decision
+    ("Prescriptive\nClarify or Execute", None),  # copies the instruction: names both
+    ("Clarification first, then execution.", None),  # neither word as a whole word
+    ("Answer with one word: Deliver", None),
+])
+def test_read_decision_takes_the_one_decision_a_completion_names(answer, decision):
+    assert read_decision(answer) is decision
+
+
 @pytest.fixture(scope="module")
 def tiny_model(tmp_path_factory) -> Path:
     out = tmp_path_factory.mktemp("tiny") / "model"
@@ -164,18 +177,23 @@ def test_grpo_trains_on_whole_conversations_through_trls_tool_loop(tiny_model, t
     assert len(steps) == 2 and all(f"rewards/{env_name}/mean" in entry for entry in steps)
     assert max(entry["tools/call_frequency"] for entry in steps) > 0  # the taught call reached the env
     assert results["train_rollouts"] == 4 and results["held_out_episodes"] == 2
+    assert 0.0 <= results["groups_with_reward_spread"] <= 1.0
     assert results["before"]["turns"]["mean"] > 0  # held-out episodes were played through the tools
     assert set(results["after_minus_before"]) >= {"mean", "ci95", "episodes"}
     assert (config.output / "grpo.png").stat().st_size > 0 and (config.output / "adapter_config.json").exists()
 
 
-def test_grpo_q_mode_rewards_single_decisions_with_q_star(tiny_model, tmp_path):
+def test_grpo_q_mode_rewards_single_decisions_with_q_star(tiny_model, tmp_path, caplog):
     config = GRPOTrainingConfig(output=tmp_path / "q", mode="q", model=str(tiny_model), train_episodes=4,
                                 eval_episodes=3, eval_samples=2, max_steps=1, prompts_per_step=2,
                                 num_generations=2, max_completion_length=4)
-    results = train(config)
+    with caplog.at_level(logging.WARNING):
+        results = train(config)
     assert results["metric"] == "regret" and results["held_out_episodes"] == 3
     assert results["before"]["regret"]["mean"] >= 0 and results["train_rollouts"] == 4
+    # the random-init model names no decision, so every group scored alike: said, not hidden
+    assert results["groups_with_reward_spread"] == 0.0
+    assert "no signal" in caplog.text
 
 
 def test_grpo_config_refuses_what_cannot_train(tmp_path):
