@@ -1,6 +1,6 @@
 """GRPO on Synthetic-v0 with SmolLM2-135M-Instruct (LoRA) on CPU: what it reaches, and how fast it rolls out.
 
-    flock /work/cpu.lock python benchmarks/grpo_synthetic.py --out outputs/grpo_bench
+    python benchmarks/grpo_synthetic.py --out outputs/grpo_bench
 
 Trains one adapter per mode (`q`: single decisions rewarded by the exact Q*(s, a);
 `decision`: whole conversations, tools clarify()/execute(); `text`: whole

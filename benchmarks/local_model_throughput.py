@@ -15,7 +15,7 @@ Three measurements on the same model (SmolLM2-135M-Instruct by default, a 135M m
    (`episodes_at_once`), so that the same calls go out in batches across episodes.
 
 It prints decisions/s and tokens/s with the ratio to the per-item loop. Timings depend on the
-machine's load: run it alone (`flock /work/cpu.lock ...` on a shared machine).
+machine's load: run it alone.
 """
 
 from __future__ import annotations
