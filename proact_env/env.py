@@ -6,7 +6,6 @@ import copy
 import os
 import random
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any, Mapping
 
 import gymnasium as gym
@@ -22,6 +21,7 @@ from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
 from proact_env.render import render_state, transcript_image
 from proact_env.reward import RewardConfig, interrupt_cost
 from proact_env.rng import pick
+from proact_env.rounding import round6
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
 from proact_env.simulator.hearing import hear
 from proact_env.types import Action, Backbone, MessageRequest, State, Task, TaskScore, TaskSource, Turn
@@ -78,15 +78,8 @@ class Episode:
             "query": self.task.query,
             "dialogue_turn": self.turn,
             "prev_reject": int(self.prev_reject),
-            "task_uncertainty": _round6(self.remaining_uncertainty),
+            "task_uncertainty": round6(self.remaining_uncertainty),
         }
-
-
-@lru_cache(maxsize=1024)
-def _round6(value: float) -> float:
-    """`round(value, 6)`, cached: an episode's uncertainty takes a few values, and rounding a float
-    to 6 digits (through its decimal string) costs as much as the rest of `state_dict`."""
-    return round(value, 6)
 
 
 @dataclass(frozen=True)

@@ -242,8 +242,14 @@ class Hearing(NamedTuple):
         return tuple(keys)
 
     def quality(self) -> dict[str, int]:
-        """The per-step metric (`info["question_quality"]`): questions, good, repeated, vague."""
-        return {"questions": len(self.questions), "good": self.good, "repeated": self.repeated, "vague": self.vague}
+        """The per-step metric (`info["question_quality"]`): questions, good, repeated, vague.
+
+        One pass over the questions (the env reports it on every Clarify step), not one per kind.
+        """
+        counts = {"questions": len(self.questions), GOOD: 0, REPEATED: 0, VAGUE: 0}
+        for question in self.questions:
+            counts[question.kind] += 1
+        return counts
 
 
 def questions_of(message: str) -> tuple[str, ...]:
@@ -262,12 +268,10 @@ def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | 
     hidden = tuple(hidden)
     for question in questions_of(message):
         targets = _targets(question, hidden) if len(question) <= _CACHED_LENGTH else _find_targets(question, hidden)
-        if any(key not in revealed for key in targets):
-            heard.append(HeardQuestion(question, targets, GOOD))
-        elif targets:
-            heard.append(HeardQuestion(question, targets, REPEATED))
-        else:
+        if not targets:
             heard.append(HeardQuestion(question, (), VAGUE, is_open(question)))
+        else:  # `issuperset` is `all(key in revealed ...)` in C: hearing runs on every Clarify step
+            heard.append(HeardQuestion(question, targets, REPEATED if revealed.issuperset(targets) else GOOD))
     return Hearing(tuple(heard))
 
 

@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from proact_env.personas import Persona
+from proact_env.rounding import round6
 from proact_env.simulator.hearing import VAGUE, Hearing, hear
 from proact_env.simulator.phrases import say, style_of
 from proact_env.text import question_sentences
@@ -255,7 +256,7 @@ def satisfaction(persona: Persona, patience_left: int, score: float, gave_up: bo
     if gave_up:
         return 0.0
     value = 0.5 * max(0, patience_left) / persona.patience_budget + 0.5 * score
-    return round(min(1.0, max(0.0, value)), 6)
+    return round6(min(1.0, max(0.0, value)))
 
 
 def infer_action(assistant_msg: str) -> Action:
@@ -312,10 +313,12 @@ def answer_questions(
     """
     by_key = {f.key: f for f in context.task.hidden}
     answer = Answer()
-    for key in hearing.targeted(context.revealed):
-        (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
-    asked = set(hearing.targeted())
-    answer.restated = [by_key[key] for key in hearing.targeted() if key in context.revealed]
+    asked = hearing.targeted()
+    for key in asked:  # one pass: the still-hidden facts draw in the order first asked, the others are restated
+        if key in context.revealed:
+            answer.restated.append(by_key[key])
+        else:
+            (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
     answer.unclear = any(q.kind == VAGUE and not q.open for q in hearing.questions)
     if hearing.any_open:
         answer.open_question = True
