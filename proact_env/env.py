@@ -60,6 +60,8 @@ class Episode:
     done: bool = False
     transcript: list[Turn] = field(default_factory=list)
     static_features: tuple[float, ...] = ()
+    #: the decision point the next step starts from, and its dict (the info's "state", then "decision_state")
+    decision: State | None = None
     current_state: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -68,18 +70,18 @@ class Episode:
 
     def state(self) -> State:
         """The seed-format state of the current decision point."""
-        return State(**self.state_dict())
+        task = self.task
+        return State(task.id, task.domain, task.query, self.turn, int(self.prev_reject),
+                     round6(self.remaining_uncertainty))
 
     def state_dict(self) -> dict[str, Any]:
-        """`state().to_dict()`, without building the dataclass (it runs on every step)."""
-        return {
-            "id": self.task.id,
-            "domain": self.task.domain,
-            "query": self.task.query,
-            "dialogue_turn": self.turn,
-            "prev_reject": int(self.prev_reject),
-            "task_uncertainty": round6(self.remaining_uncertainty),
-        }
+        """`state().to_dict()`."""
+        return self.state().to_dict()
+
+    def new_decision_point(self) -> None:
+        """Record the state the next step decides from: built once, read by the backbone's request and the infos."""
+        self.decision = self.state()
+        self.current_state = self.decision.to_dict()
 
 
 @dataclass(frozen=True)
@@ -276,7 +278,7 @@ class ProactEnv(gym.Env):
             rejections=int(start_reject),
         )
         self.episode.patience_left -= int(start_reject)
-        self.episode.current_state = self.episode.state_dict()
+        self.episode.new_decision_point()
         info = {
             "state": self.episode.current_state,
             "task_id": task.id,
@@ -299,7 +301,7 @@ class ProactEnv(gym.Env):
         decision_state = ep.current_state
         request = MessageRequest(
             action=action,
-            state=State(**decision_state),
+            state=ep.decision,
             transcript=ep.transcript,
             revealed=ep.revealed,
             persona=ep.persona,
@@ -360,7 +362,7 @@ class ProactEnv(gym.Env):
         ep.done = terminated or truncated
         delta = ep.last_score - score_before
         reward = delta - cost.total
-        ep.current_state = ep.state_dict()
+        ep.new_decision_point()
         info = {
             "state": ep.current_state,
             "decision_state": decision_state,

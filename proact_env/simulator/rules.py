@@ -241,14 +241,9 @@ class RuleBasedSimulator:
         revealed: tuple[str, ...] = (),
         gave_up: bool = False,
     ) -> Reaction:
-        meta = ReactionMeta(
-            answered_clarification=answered,
-            reject_signal=reject_signal,
-            silence=silence,
-            off_topic_flag=off_topic,
-            satisfaction=satisfaction(persona, patience_left, score, gave_up),
-        )
-        return Reaction(user_reply=reply, meta=meta, revealed=revealed, gave_up=gave_up, patience_left=patience_left)
+        # positional, in field order: the simulator builds these two on every step
+        meta = ReactionMeta(answered, reject_signal, silence, off_topic, satisfaction(persona, patience_left, score, gave_up))
+        return Reaction(reply, meta, revealed, gave_up, patience_left)
 
 
 def satisfaction(persona: Persona, patience_left: int, score: float, gave_up: bool) -> float:
