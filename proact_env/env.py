@@ -298,60 +298,65 @@ class ProactEnv(gym.Env):
         except ValueError as exc:
             raise ValueError(f"{exc} (action space: {self.action_space})") from None
 
+        # the episode's fields read below are bound to locals once: this is the hot path of every rollout
+        task, persona, revealed = ep.task, ep.persona, ep.revealed
         decision_state = ep.current_state
         request = MessageRequest(
             action=action,
             state=ep.decision,
             transcript=ep.transcript,
-            revealed=ep.revealed,
-            persona=ep.persona,
+            revealed=revealed,
+            persona=persona,
             rng=ep.backbone_rng if not self._next_sample else random.Random(
                 ep.backbone_rng.getrandbits(64) + self._next_sample),  # another sample: a stream of its own
             sample_index=self._next_sample,
-            hints=ep.task.hints,
+            hints=task.hints,
         )
         try:
             # a domain's scripted writer reads the task it simulates an assistant for; any other backbone
             # gets only what an assistant would know
             write_for = getattr(self.backbone, "write_for", None)
-            message = write_for(ep.task, request) if write_for is not None else self.backbone.write(request)
+            message = write_for(task, request) if write_for is not None else self.backbone.write(request)
         finally:  # a failed call (LLMCallFailed) must not carry the sample index into another step
             self._next_sample = 0
-        task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None
-        hearing = hear(message, ep.task.hidden, ep.revealed) if action is Action.CLARIFY else None
+        task_score: TaskScore | None = task.score(message) if action is Action.EXECUTE else None
+        hearing = hear(message, task.hidden, revealed) if action is Action.CLARIFY else None
+        success_threshold = self.reward_config.success_threshold
         reaction = self.simulator.react(
-            ep.task.query,
+            task.query,
             message,
-            ep.persona,
+            persona,
             context=DialogueContext(
-                task=ep.task,
+                task=task,
                 action=action,
                 questions_before=ep.questions_asked,
                 prev_reject=ep.prev_reject,
                 patience_left=ep.patience_left,
-                revealed=ep.revealed,
+                revealed=revealed,
                 score=task_score,
                 last_score=ep.last_score,
-                success_threshold=self.reward_config.success_threshold,
+                success_threshold=success_threshold,
                 transcript=ep.transcript,
                 hearing=hearing,
             ),
             rng=ep.sim_rng,
         )
-        cost = interrupt_cost(message, reaction.meta, ep.persona.long_turn_tolerance, self.reward_config)
+        meta = reaction.meta
+        cost = interrupt_cost(message, meta, persona.long_turn_tolerance, self.reward_config)
+        c_interrupt = cost.total
 
         score_before = ep.last_score
         success = False
         if task_score is not None:
             ep.last_score = task_score.score
-            success = task_score.score >= self.reward_config.success_threshold
+            success = task_score.score >= success_threshold
             ep.failed_attempts += not success
         if reaction.revealed:
-            ep.revealed = ep.revealed.union(reaction.revealed)
-            ep.remaining_uncertainty = ep.task.uncertainty(ep.revealed)
-        ep.rejections += reaction.meta.reject_signal
+            ep.revealed = revealed.union(reaction.revealed)
+            ep.remaining_uncertainty = task.uncertainty(ep.revealed)
+        ep.rejections += meta.reject_signal
         ep.questions_asked += cost.n_questions
-        ep.prev_reject = reaction.meta.reject_signal
+        ep.prev_reject = meta.reject_signal
         ep.patience_left = reaction.patience_left
         ep.turn += 1
         ep.transcript.append(Turn("assistant", message, action))
@@ -361,7 +366,7 @@ class ProactEnv(gym.Env):
         truncated = not terminated and ep.turn >= self.max_turns
         ep.done = terminated or truncated
         delta = ep.last_score - score_before
-        reward = delta - cost.total
+        reward = delta - c_interrupt
         ep.new_decision_point()
         info = {
             "state": ep.current_state,
@@ -369,12 +374,12 @@ class ProactEnv(gym.Env):
             "action": action.label,
             "assistant_msg": message,
             "user_reply": reaction.user_reply,
-            "meta": reaction.meta.to_dict(),
+            "meta": meta.to_dict(),
             "revealed": list(reaction.revealed),
             "reward_terms": {
                 "r_task": ep.last_score,
                 "delta_r_task": delta,
-                "c_interrupt": cost.total,
+                "c_interrupt": c_interrupt,
                 "n_questions": cost.n_questions,
                 "questions": cost.questions,
                 "reject": cost.reject,
@@ -384,8 +389,8 @@ class ProactEnv(gym.Env):
             "task_score": task_score.to_dict() if task_score is not None else {},
             "question_quality": hearing.quality() if hearing is not None else {},
             "usage": request.usage or {},
-            "task_id": ep.task.id,
-            "persona": ep.persona.name,
+            "task_id": task.id,
+            "persona": persona.name,
             "success": success,
             "gave_up": reaction.gave_up,
         }

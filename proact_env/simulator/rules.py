@@ -261,7 +261,7 @@ def infer_action(assistant_msg: str) -> Action:
     return Action.EXECUTE
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     """What a user who answers a Clarify turn says, fact by fact (before it is worded)."""
 
@@ -295,7 +295,7 @@ class Answer:
         if self.open_question:
             parts.append(say("volunteer", style, rng) + self.volunteered.answer if self.volunteered
                          else say("nothing_else", style, rng))
-        return " ".join(p.strip() for p in parts)
+        return " ".join([p.strip() for p in parts])
 
 
 def answer_questions(
@@ -314,7 +314,7 @@ def answer_questions(
             answer.restated.append(by_key[key])
         else:
             (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
-    answer.unclear = any(q.kind == VAGUE and not q.open for q in hearing.questions)
+    answer.unclear = any([q.kind == VAGUE and not q.open for q in hearing.questions])
     if hearing.any_open:
         answer.open_question = True
         left = [f for f in context.task.hidden if f.key not in context.revealed and f.key not in asked]

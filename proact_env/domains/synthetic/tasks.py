@@ -190,7 +190,7 @@ class SyntheticSpec:
         return TaskScore(passed / total, passed, total, {"slots_met": met, "missed_facts": missed})
 
     def uncertainty(self, revealed: frozenset[str]) -> float:
-        unknown = sum(1 for s in self.slots if s.hidden and s.name not in revealed)
+        unknown = len([s for s in self.slots if s.hidden and s.name not in revealed])
         return 1.0 - self.guess_rate**unknown
 
 
