@@ -267,23 +267,14 @@ def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | 
     heard = []
     hidden = tuple(hidden)
     for question in questions_of(message):
-        targets = _targets(question, hidden) if len(question) <= _CACHED_LENGTH else _find_targets(question, hidden)
+        # not cached per (question, facts): a task's facts rarely recur together, so such a cache mostly
+        # missed and cost more in hashing than matching does (the question's terms are cached)
+        targets = tuple([fact.key for fact in facts_about(question, hidden)])
         if not targets:
             heard.append(HeardQuestion(question, (), VAGUE, is_open(question)))
         else:  # `issuperset` is `all(key in revealed ...)` in C: hearing runs on every Clarify step
             heard.append(HeardQuestion(question, targets, REPEATED if revealed.issuperset(targets) else GOOD))
     return Hearing(tuple(heard))
-
-
-@lru_cache(maxsize=65536)
-def _targets(question: str, hidden: tuple[HiddenFact, ...]) -> tuple[str, ...]:
-    """`_find_targets`, cached: scripted writers and most models ask the same short questions of the same
-    facts on every episode, and matching is the costliest part of a Clarify step."""
-    return _find_targets(question, hidden)
-
-
-def _find_targets(question: str, hidden: tuple[HiddenFact, ...]) -> tuple[str, ...]:
-    return tuple(f.key for f in facts_about(question, hidden))
 
 
 def states_fact(fact: HiddenFact, reply: str) -> bool:
