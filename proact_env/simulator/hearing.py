@@ -213,7 +213,7 @@ class Hearing(NamedTuple):
 
     def number(self, kind: str) -> int:
         """Questions of a kind (``good``, ``repeated``, ``vague``)."""
-        return [q.kind for q in self.questions].count(kind)  # a list and `count`: a generator costs more on one or two questions
+        return [q.kind for q in self.questions].count(kind)  # on one or two questions a generator costs more
 
     @property
     def good(self) -> int:

@@ -242,7 +242,8 @@ class RuleBasedSimulator:
         gave_up: bool = False,
     ) -> Reaction:
         # positional, in field order: the simulator builds these two on every step
-        meta = ReactionMeta(answered, reject_signal, silence, off_topic, satisfaction(persona, patience_left, score, gave_up))
+        satisfied = satisfaction(persona, patience_left, score, gave_up)
+        meta = ReactionMeta(answered, reject_signal, silence, off_topic, satisfied)
         return Reaction(reply, meta, revealed, gave_up, patience_left)
 
 
