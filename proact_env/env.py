@@ -6,7 +6,6 @@ import copy
 import os
 import random
 from dataclasses import dataclass, field, replace
-from functools import lru_cache
 from typing import Any, Mapping
 
 import gymnasium as gym
@@ -22,6 +21,7 @@ from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
 from proact_env.render import render_state, transcript_image
 from proact_env.reward import RewardConfig, interrupt_cost
 from proact_env.rng import pick
+from proact_env.rounding import round6
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
 from proact_env.simulator.hearing import hear
 from proact_env.types import Action, Backbone, MessageRequest, State, Task, TaskScore, TaskSource, Turn
@@ -60,6 +60,8 @@ class Episode:
     done: bool = False
     transcript: list[Turn] = field(default_factory=list)
     static_features: tuple[float, ...] = ()
+    #: the decision point the next step starts from, and its dict (the info's "state", then "decision_state")
+    decision: State | None = None
     current_state: dict[str, Any] = field(default_factory=dict)
 
     @property
@@ -68,25 +70,18 @@ class Episode:
 
     def state(self) -> State:
         """The seed-format state of the current decision point."""
-        return State(**self.state_dict())
+        task = self.task
+        return State(task.id, task.domain, task.query, self.turn, int(self.prev_reject),
+                     round6(self.remaining_uncertainty))
 
     def state_dict(self) -> dict[str, Any]:
-        """`state().to_dict()`, without building the dataclass (it runs on every step)."""
-        return {
-            "id": self.task.id,
-            "domain": self.task.domain,
-            "query": self.task.query,
-            "dialogue_turn": self.turn,
-            "prev_reject": int(self.prev_reject),
-            "task_uncertainty": _round6(self.remaining_uncertainty),
-        }
+        """`state().to_dict()`."""
+        return self.state().to_dict()
 
-
-@lru_cache(maxsize=1024)
-def _round6(value: float) -> float:
-    """`round(value, 6)`, cached: an episode's uncertainty takes a few values, and rounding a float
-    to 6 digits (through its decimal string) costs as much as the rest of `state_dict`."""
-    return round(value, 6)
+    def new_decision_point(self) -> None:
+        """Record the state the next step decides from: built once, read by the backbone's request and the infos."""
+        self.decision = self.state()
+        self.current_state = self.decision.to_dict()
 
 
 @dataclass(frozen=True)
@@ -283,7 +278,7 @@ class ProactEnv(gym.Env):
             rejections=int(start_reject),
         )
         self.episode.patience_left -= int(start_reject)
-        self.episode.current_state = self.episode.state_dict()
+        self.episode.new_decision_point()
         info = {
             "state": self.episode.current_state,
             "task_id": task.id,
@@ -303,60 +298,65 @@ class ProactEnv(gym.Env):
         except ValueError as exc:
             raise ValueError(f"{exc} (action space: {self.action_space})") from None
 
+        # the episode's fields read below are bound to locals once: this is the hot path of every rollout
+        task, persona, revealed = ep.task, ep.persona, ep.revealed
         decision_state = ep.current_state
         request = MessageRequest(
             action=action,
-            state=State(**decision_state),
+            state=ep.decision,
             transcript=ep.transcript,
-            revealed=ep.revealed,
-            persona=ep.persona,
+            revealed=revealed,
+            persona=persona,
             rng=ep.backbone_rng if not self._next_sample else random.Random(
                 ep.backbone_rng.getrandbits(64) + self._next_sample),  # another sample: a stream of its own
             sample_index=self._next_sample,
-            hints=ep.task.hints,
+            hints=task.hints,
         )
         try:
             # a domain's scripted writer reads the task it simulates an assistant for; any other backbone
             # gets only what an assistant would know
             write_for = getattr(self.backbone, "write_for", None)
-            message = write_for(ep.task, request) if write_for is not None else self.backbone.write(request)
+            message = write_for(task, request) if write_for is not None else self.backbone.write(request)
         finally:  # a failed call (LLMCallFailed) must not carry the sample index into another step
             self._next_sample = 0
-        task_score: TaskScore | None = ep.task.score(message) if action is Action.EXECUTE else None
-        hearing = hear(message, ep.task.hidden, ep.revealed) if action is Action.CLARIFY else None
+        task_score: TaskScore | None = task.score(message) if action is Action.EXECUTE else None
+        hearing = hear(message, task.hidden, revealed) if action is Action.CLARIFY else None
+        success_threshold = self.reward_config.success_threshold
         reaction = self.simulator.react(
-            ep.task.query,
+            task.query,
             message,
-            ep.persona,
+            persona,
             context=DialogueContext(
-                task=ep.task,
+                task=task,
                 action=action,
                 questions_before=ep.questions_asked,
                 prev_reject=ep.prev_reject,
                 patience_left=ep.patience_left,
-                revealed=ep.revealed,
+                revealed=revealed,
                 score=task_score,
                 last_score=ep.last_score,
-                success_threshold=self.reward_config.success_threshold,
+                success_threshold=success_threshold,
                 transcript=ep.transcript,
                 hearing=hearing,
             ),
             rng=ep.sim_rng,
         )
-        cost = interrupt_cost(message, reaction.meta, ep.persona.long_turn_tolerance, self.reward_config)
+        meta = reaction.meta
+        cost = interrupt_cost(message, meta, persona.long_turn_tolerance, self.reward_config)
+        c_interrupt = cost.total
 
         score_before = ep.last_score
         success = False
         if task_score is not None:
             ep.last_score = task_score.score
-            success = task_score.score >= self.reward_config.success_threshold
+            success = task_score.score >= success_threshold
             ep.failed_attempts += not success
         if reaction.revealed:
-            ep.revealed = ep.revealed.union(reaction.revealed)
-            ep.remaining_uncertainty = ep.task.uncertainty(ep.revealed)
-        ep.rejections += reaction.meta.reject_signal
+            ep.revealed = revealed.union(reaction.revealed)
+            ep.remaining_uncertainty = task.uncertainty(ep.revealed)
+        ep.rejections += meta.reject_signal
         ep.questions_asked += cost.n_questions
-        ep.prev_reject = reaction.meta.reject_signal
+        ep.prev_reject = meta.reject_signal
         ep.patience_left = reaction.patience_left
         ep.turn += 1
         ep.transcript.append(Turn("assistant", message, action))
@@ -366,20 +366,20 @@ class ProactEnv(gym.Env):
         truncated = not terminated and ep.turn >= self.max_turns
         ep.done = terminated or truncated
         delta = ep.last_score - score_before
-        reward = delta - cost.total
-        ep.current_state = ep.state_dict()
+        reward = delta - c_interrupt
+        ep.new_decision_point()
         info = {
             "state": ep.current_state,
             "decision_state": decision_state,
             "action": action.label,
             "assistant_msg": message,
             "user_reply": reaction.user_reply,
-            "meta": reaction.meta.to_dict(),
+            "meta": meta.to_dict(),
             "revealed": list(reaction.revealed),
             "reward_terms": {
                 "r_task": ep.last_score,
                 "delta_r_task": delta,
-                "c_interrupt": cost.total,
+                "c_interrupt": c_interrupt,
                 "n_questions": cost.n_questions,
                 "questions": cost.questions,
                 "reject": cost.reject,
@@ -389,8 +389,8 @@ class ProactEnv(gym.Env):
             "task_score": task_score.to_dict() if task_score is not None else {},
             "question_quality": hearing.quality() if hearing is not None else {},
             "usage": request.usage or {},
-            "task_id": ep.task.id,
-            "persona": ep.persona.name,
+            "task_id": task.id,
+            "persona": persona.name,
             "success": success,
             "gave_up": reaction.gave_up,
         }

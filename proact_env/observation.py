@@ -67,7 +67,7 @@ def build_observation(
     static: tuple[float, ...],
 ) -> np.ndarray:
     """The observation vector in the order of `BASE_FEATURES` (+ persona features)."""
-    values = [
+    return np.array([
         turn / max_turns,
         float(prev_reject),
         task_uncertainty,
@@ -78,6 +78,5 @@ def build_observation(
         last_score,
         min(1.0, failed_attempts / max_turns),
         min(1.0, rejections / max_turns),
-    ]
-    values.extend(static)
-    return np.array(values, dtype=np.float32)
+        *static,
+    ], dtype=np.float32)

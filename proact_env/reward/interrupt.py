@@ -98,13 +98,11 @@ def interrupt_cost_from_counts(
 ) -> InterruptCost:
     """C_interrupt from already-extracted features (the solver and offline recomputation use this)."""
     a = config.alpha
-    return InterruptCost(
-        n_questions=n_questions,
-        reject_signal=bool(reject_signal),
-        long_turn=bool(long_turn),
-        off_topic=bool(off_topic),
-        questions=a * config.w_questions * n_questions,
-        reject=a * config.w_reject * bool(reject_signal),
-        long=a * config.w_long_turn * bool(long_turn),
-        drift=a * config.w_off_topic * bool(off_topic),
+    reject_signal, long_turn, off_topic = bool(reject_signal), bool(long_turn), bool(off_topic)
+    return InterruptCost(  # positional, in field order: the env builds one on every step
+        n_questions, reject_signal, long_turn, off_topic,
+        a * config.w_questions * n_questions,
+        a * config.w_reject * reject_signal,
+        a * config.w_long_turn * long_turn,
+        a * config.w_off_topic * off_topic,
     )

@@ -213,7 +213,7 @@ class Hearing(NamedTuple):
 
     def number(self, kind: str) -> int:
         """Questions of a kind (``good``, ``repeated``, ``vague``)."""
-        return sum(q.kind == kind for q in self.questions)
+        return [q.kind for q in self.questions].count(kind)  # on one or two questions a generator costs more
 
     @property
     def good(self) -> int:
@@ -229,7 +229,7 @@ class Hearing(NamedTuple):
 
     @property
     def any_open(self) -> bool:
-        return any(q.open for q in self.questions)
+        return any([q.open for q in self.questions])
 
     def targeted(self, revealed: Iterable[str] = ()) -> tuple[str, ...]:
         """Keys of the facts the questions target that are not in `revealed`, first asked first, once each."""
@@ -242,8 +242,14 @@ class Hearing(NamedTuple):
         return tuple(keys)
 
     def quality(self) -> dict[str, int]:
-        """The per-step metric (`info["question_quality"]`): questions, good, repeated, vague."""
-        return {"questions": len(self.questions), "good": self.good, "repeated": self.repeated, "vague": self.vague}
+        """The per-step metric (`info["question_quality"]`): questions, good, repeated, vague.
+
+        One pass over the questions (the env reports it on every Clarify step), not one per kind.
+        """
+        counts = {"questions": len(self.questions), GOOD: 0, REPEATED: 0, VAGUE: 0}
+        for question in self.questions:
+            counts[question.kind] += 1
+        return counts
 
 
 def questions_of(message: str) -> tuple[str, ...]:
@@ -261,25 +267,14 @@ def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | 
     heard = []
     hidden = tuple(hidden)
     for question in questions_of(message):
-        targets = _targets(question, hidden) if len(question) <= _CACHED_LENGTH else _find_targets(question, hidden)
-        if any(key not in revealed for key in targets):
-            heard.append(HeardQuestion(question, targets, GOOD))
-        elif targets:
-            heard.append(HeardQuestion(question, targets, REPEATED))
-        else:
+        # not cached per (question, facts): a task's facts rarely recur together, so such a cache mostly
+        # missed and cost more in hashing than matching does (the question's terms are cached)
+        targets = tuple([fact.key for fact in facts_about(question, hidden)])
+        if not targets:
             heard.append(HeardQuestion(question, (), VAGUE, is_open(question)))
+        else:  # `issuperset` is `all(key in revealed ...)` in C: hearing runs on every Clarify step
+            heard.append(HeardQuestion(question, targets, REPEATED if revealed.issuperset(targets) else GOOD))
     return Hearing(tuple(heard))
-
-
-@lru_cache(maxsize=65536)
-def _targets(question: str, hidden: tuple[HiddenFact, ...]) -> tuple[str, ...]:
-    """`_find_targets`, cached: scripted writers and most models ask the same short questions of the same
-    facts on every episode, and matching is the costliest part of a Clarify step."""
-    return _find_targets(question, hidden)
-
-
-def _find_targets(question: str, hidden: tuple[HiddenFact, ...]) -> tuple[str, ...]:
-    return tuple(f.key for f in facts_about(question, hidden))
 
 
 def states_fact(fact: HiddenFact, reply: str) -> bool:

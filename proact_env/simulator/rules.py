@@ -12,6 +12,7 @@ from dataclasses import dataclass, field
 from typing import Sequence
 
 from proact_env.personas import Persona
+from proact_env.rounding import round6
 from proact_env.simulator.hearing import VAGUE, Hearing, hear
 from proact_env.simulator.phrases import say, style_of
 from proact_env.text import question_sentences
@@ -240,14 +241,10 @@ class RuleBasedSimulator:
         revealed: tuple[str, ...] = (),
         gave_up: bool = False,
     ) -> Reaction:
-        meta = ReactionMeta(
-            answered_clarification=answered,
-            reject_signal=reject_signal,
-            silence=silence,
-            off_topic_flag=off_topic,
-            satisfaction=satisfaction(persona, patience_left, score, gave_up),
-        )
-        return Reaction(user_reply=reply, meta=meta, revealed=revealed, gave_up=gave_up, patience_left=patience_left)
+        # positional, in field order: the simulator builds these two on every step
+        satisfied = satisfaction(persona, patience_left, score, gave_up)
+        meta = ReactionMeta(answered, reject_signal, silence, off_topic, satisfied)
+        return Reaction(reply, meta, revealed, gave_up, patience_left)
 
 
 def satisfaction(persona: Persona, patience_left: int, score: float, gave_up: bool) -> float:
@@ -255,7 +252,7 @@ def satisfaction(persona: Persona, patience_left: int, score: float, gave_up: bo
     if gave_up:
         return 0.0
     value = 0.5 * max(0, patience_left) / persona.patience_budget + 0.5 * score
-    return round(min(1.0, max(0.0, value)), 6)
+    return round6(min(1.0, max(0.0, value)))
 
 
 def infer_action(assistant_msg: str) -> Action:
@@ -265,7 +262,7 @@ def infer_action(assistant_msg: str) -> Action:
     return Action.EXECUTE
 
 
-@dataclass
+@dataclass(slots=True)
 class Answer:
     """What a user who answers a Clarify turn says, fact by fact (before it is worded)."""
 
@@ -299,7 +296,7 @@ class Answer:
         if self.open_question:
             parts.append(say("volunteer", style, rng) + self.volunteered.answer if self.volunteered
                          else say("nothing_else", style, rng))
-        return " ".join(p.strip() for p in parts)
+        return " ".join([p.strip() for p in parts])
 
 
 def answer_questions(
@@ -312,11 +309,13 @@ def answer_questions(
     """
     by_key = {f.key: f for f in context.task.hidden}
     answer = Answer()
-    for key in hearing.targeted(context.revealed):
-        (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
-    asked = set(hearing.targeted())
-    answer.restated = [by_key[key] for key in hearing.targeted() if key in context.revealed]
-    answer.unclear = any(q.kind == VAGUE and not q.open for q in hearing.questions)
+    asked = hearing.targeted()
+    for key in asked:  # one pass: the still-hidden facts draw in the order first asked, the others are restated
+        if key in context.revealed:
+            answer.restated.append(by_key[key])
+        else:
+            (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
+    answer.unclear = any([q.kind == VAGUE and not q.open for q in hearing.questions])
     if hearing.any_open:
         answer.open_question = True
         left = [f for f in context.task.hidden if f.key not in context.revealed and f.key not in asked]

@@ -180,20 +180,17 @@ class SyntheticSpec:
             return TaskScore(score=1.0, passed=0, total=0, details={"slots_met": {}, "missed_facts": []})
         words = words_of(message)
         met: dict[str, bool] = {}
-        for slot in self.slots:
-            mentioned = words.intersection(slot.options)
-            met[slot.name] = mentioned == {slot.truth}
+        missed = []
+        for slot in self.slots:  # one pass: scoring runs on every Execute step
+            met[slot.name] = hit = words.intersection(slot.options) == {slot.truth}
+            if slot.hidden and not hit:
+                missed.append(slot.name)
         passed = sum(met.values())
-        missed = [s.name for s in self.slots if s.hidden and not met[s.name]]
-        return TaskScore(
-            score=passed / len(self.slots),
-            passed=passed,
-            total=len(self.slots),
-            details={"slots_met": met, "missed_facts": missed},
-        )
+        total = len(self.slots)
+        return TaskScore(passed / total, passed, total, {"slots_met": met, "missed_facts": missed})
 
     def uncertainty(self, revealed: frozenset[str]) -> float:
-        unknown = sum(1 for s in self.slots if s.hidden and s.name not in revealed)
+        unknown = len([s for s in self.slots if s.hidden and s.name not in revealed])
         return 1.0 - self.guess_rate**unknown
 
 

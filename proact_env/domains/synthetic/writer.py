@@ -83,16 +83,20 @@ class ScriptedSyntheticBackbone:
             return _CONFIRM.format(label=slot.label, value=slot.truth)
         opener = _OPENERS[len(asked)][variant // len(_QUESTION_TEMPLATES)]
         template = _QUESTION_TEMPLATES[variant % len(_QUESTION_TEMPLATES)]
-        return f"{opener} {' '.join(_question(template, s.label, s.options) for s in asked)}"
+        return f"{opener} {' '.join([_question(template, s.label, s.options) for s in asked])}"
 
     def _execute(
         self, spec: SyntheticSpec, domain: str, revealed: frozenset[str], values: dict[str, str], variant: int
     ) -> str:
         opener = _EXECUTE_OPENERS[domain][variant]
-        choices = _join([f"{values[s.name]} {s.label}" for s in spec.slots], "and") if spec.slots else "your request as stated"
-        assumed = [s.label for s in spec.slots if s.hidden and s.name not in revealed]
+        chosen, assumed = [], []
+        for s in spec.slots:  # one pass: an Execute is written on every other step
+            chosen.append(f"{values[s.name]} {s.label}")
+            if s.hidden and s.name not in revealed:
+                assumed.append(s.label)
+        choices = _join(chosen, "and") if chosen else "your request as stated"
         if domain == "coding":
-            settings = ", ".join(f'"{s.label}": "{values[s.name]}"' for s in spec.slots)
+            settings = ", ".join([f'"{s.label}": "{values[s.name]}"' for s in spec.slots])
             body = f"```python\nSETTINGS = {{{settings}}}\n\n\ndef run(records):\n    return apply_settings(records, SETTINGS)\n```"
             message = f"{opener}\n\n{body}\nIt uses {choices}."
         else:
