@@ -142,7 +142,6 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
         raise RuntimeError("the two evaluations did not play the same held-out episodes")
     env_seconds = sum(m.get("env_seconds", 0.0) for _, m in rollouts)
     log = trl_adapter.grpo_training_log(trainer)
-    spread = _share_of_groups_with_reward_spread(log)
     results = {
         "config": config.to_dict(),
         "metric": phase.metric,
@@ -155,7 +154,7 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
         "train_rollouts": len(rollouts),
         "rollouts_per_second": len(rollouts) / train_seconds,
         "env_share_of_train_time": env_seconds / train_seconds,
-        "groups_with_reward_spread": spread,
+        "groups_with_reward_spread": _share_of_groups_with_reward_spread(rollouts, phase.metric),
         "device": "cuda" if use_gpu else "cpu",
         "versions": _versions(),
     }
@@ -168,21 +167,26 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     return results
 
 
-def _share_of_groups_with_reward_spread(log: list[dict[str, Any]]) -> float | None:
-    """Share of training groups whose rollouts got different rewards: GRPO learns from those alone.
+def _share_of_groups_with_reward_spread(rollouts: list[tuple[Any, dict[str, float]]], metric: str) -> float | None:
+    """Share of training groups (the rollouts of one episode) whose rewards differ: GRPO learns from those alone.
 
     A group whose rewards are all equal has zero advantage, so a run where this
-    is 0 trained on nothing (loss and gradient exactly 0); it is warned about
-    rather than reported as a result. None when TRL logged no step.
+    is 0 trained on nothing; it is warned about rather than reported as a
+    result. Read from the rollouts, not from TRL's `frac_reward_zero_std`, which
+    counted groups whose rewards differed by float noise (a std of 3e-8) as spread.
+    None when no episode was played twice.
     """
-    fractions = [entry["frac_reward_zero_std"] for entry in log if "frac_reward_zero_std" in entry]
-    if not fractions:
+    groups: dict[Any, list[float]] = defaultdict(list)
+    for key, metrics in rollouts:
+        groups[key].append(metrics[metric])
+    spreads = [max(values) - min(values) > 1e-6 for values in groups.values() if len(values) > 1]
+    if not spreads:
         return None
-    spread = 1.0 - float(np.mean(fractions))
-    if spread == 0.0:
+    share = float(np.mean(spreads))
+    if share == 0.0:
         logger.warning("every training group got equal rewards for all its rollouts: GRPO had no signal and the "
                        "adapter did not move; make the rewards discriminate (format, max_completion_length)")
-    return spread
+    return share
 
 
 def _versions() -> dict[str, str]:
