@@ -9,7 +9,9 @@ Three modes (`GRPOTrainingConfig.mode`):
 - ``q``: single decisions on Synthetic-v0 decision points, rewarded by the
   exact Q*(s, a) (`proact_env.agents.decision_reward`).
 
-Evaluation plays the held-out episodes (seeds from `EVAL_FIRST_SEED`) through
+With `tool_warmup_steps`, supervised steps first teach the tool-call syntax
+(`proact_env.agents.tool_warmup`), and the evaluation before training is of
+the warmed model. Evaluation plays the held-out episodes (seeds from `EVAL_FIRST_SEED`) through
 the trainer's own rollout loop (`trainer.evaluate`), once before training (the
 adapter starts as the identity, so this is the base model) and once after;
 each seed's mean over `eval_samples` samples pairs the two, and the paired 95%
@@ -31,6 +33,7 @@ import numpy as np
 from proact_env.agents import trl_adapter
 from proact_env.agents.decision_reward import QStarReward, decision_dataset
 from proact_env.agents.grpo_config import GRPOTrainingConfig
+from proact_env.agents.tool_warmup import warm_up_tool_calls
 from proact_env.agents.trl_env import (
     EVAL_FIRST_SEED,
     EpisodeLog,
@@ -122,6 +125,12 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     model, tokenizer = load_policy_model(config.model, bf16=config.bf16 and use_gpu)
     if phase.factory is not None:
         trl_adapter.use_tool_chat_template(tokenizer)
+    warmup = None
+    if config.tool_warmup_steps:
+        progress(f"teaching the tool-call syntax: {config.tool_warmup_steps} supervised steps")
+        model, warmup = warm_up_tool_calls(model, tokenizer, steps=config.tool_warmup_steps, seed=config.seed,
+                                           env_id=config.env_id, env_kwargs=config.env_kwargs)
+        progress(f"greedy tool-call rate {warmup.calls_before:.0%} -> {warmup.calls_after:.0%}")
     trainer = trl_adapter.grpo_trainer(
         model, trl_adapter.grpo_arguments(config, use_gpu=use_gpu), phase.train_set, tokenizer,
         trl_adapter.lora_config(config), environment_factory=phase.factory,
@@ -154,6 +163,7 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
         "train_rollouts": len(rollouts),
         "rollouts_per_second": len(rollouts) / train_seconds,
         "env_share_of_train_time": env_seconds / train_seconds,
+        "tool_warmup": warmup.to_dict() if warmup is not None else None,
         "groups_with_reward_spread": _share_of_groups_with_reward_spread(rollouts, phase.metric),
         "device": "cuda" if use_gpu else "cpu",
         "versions": _versions(),

@@ -42,7 +42,7 @@ def completion_logprobs(
             full_ids = tokenizer(text=prompt + completion)["input_ids"]
             rows.append((full_ids, _common_prefix(prompt_ids, full_ids)))
         pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        input_ids, attention = _right_padded([ids for ids, _ in rows], pad)
+        input_ids, attention = right_padded([ids for ids, _ in rows], pad)
         with torch.no_grad():
             logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits.float()
         logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(2, input_ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1)
@@ -54,7 +54,7 @@ def completion_logprobs(
     return results
 
 
-def _right_padded(rows: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any]:
+def right_padded(rows: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any]:
     """Token ids and attention mask of `rows`, padded on the right to the longest."""
     torch = require("torch", "dpo")
     ids = torch.full((len(rows), max(len(row) for row in rows)), pad, dtype=torch.long)
@@ -119,9 +119,9 @@ class ActionScorer:
             if any(row is None for row in rows):
                 scores += self._score_whole(chunk, actions)
                 continue
-            prefix, prefix_mask = _right_padded([shared for shared, _ in rows], pad)
+            prefix, prefix_mask = right_padded([shared for shared, _ in rows], pad)
             tails = [tail for _, per_action in rows for tail, _ in per_action]
-            tail_ids, tail_mask = _right_padded(tails, pad)
+            tail_ids, tail_mask = right_padded(tails, pad)
             prefix_lengths = prefix_mask.sum(1)
             with torch.no_grad():
                 first = self.model(input_ids=prefix.to(device), attention_mask=prefix_mask.to(device), use_cache=True)

@@ -56,6 +56,9 @@ def parse_args() -> argparse.Namespace:
                         help="tokens per rollout, tool replies included")
     parser.add_argument("--lora-r", type=int, default=defaults.lora_r, help="LoRA rank")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the adapter, data order and sampling")
+    parser.add_argument("--tool-warmup-steps", type=int, default=defaults.tool_warmup_steps,
+                        help="supervised steps teaching the tool-call syntax first (decision mode; for models that "
+                             "call no tool zero-shot)")
     parser.add_argument("--bf16", action="store_true", help="train in bfloat16 (GPU only)")
     parser.add_argument("--use-vllm", action="store_true", help="generate with vLLM colocated on the GPU")
     return parser.parse_args()
@@ -69,7 +72,8 @@ def main() -> None:
         train_episodes=args.train_episodes, eval_episodes=args.eval_episodes, eval_samples=args.eval_samples,
         max_steps=args.max_steps, prompts_per_step=args.prompts_per_step, num_generations=args.num_generations,
         lr=args.lr, beta=args.beta, temperature=args.temperature, max_completion_length=args.max_completion_length,
-        lora_r=args.lora_r, lora_alpha=2 * args.lora_r, seed=args.seed, bf16=args.bf16, use_vllm=args.use_vllm,
+        lora_r=args.lora_r, lora_alpha=2 * args.lora_r, seed=args.seed, tool_warmup_steps=args.tool_warmup_steps, bf16=args.bf16,
+        use_vllm=args.use_vllm,
     )
     results = train(config)
     metric, diff = results["metric"], results["after_minus_before"]

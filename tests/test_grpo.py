@@ -21,6 +21,7 @@ from proact_env.agents import trl_adapter  # noqa: E402
 from proact_env.agents.decision_reward import QStarReward, decision_dataset, read_decision  # noqa: E402
 from proact_env.agents.grpo_config import GRPOTrainingConfig  # noqa: E402
 from proact_env.agents.grpo_train import train  # noqa: E402
+from proact_env.agents.tool_warmup import warm_up_tool_calls  # noqa: E402
 from proact_env.agents.trl_env import (  # noqa: E402
     EVAL_FIRST_SEED,
     ConversationDecisionTools,
@@ -128,33 +129,15 @@ def tiny_model(tmp_path_factory) -> Path:
 
 
 def _teach_tool_call(base: Path, out: Path, mode: str, call: dict) -> Path:
-    """Supervised steps until the tiny model answers every episode prompt with `call`."""
+    """The tiny model, warmed up until it answers every episode prompt with `call`."""
     from transformers import AutoModelForCausalLM, AutoTokenizer
-    from transformers.utils import get_json_schema
 
     tokenizer = trl_adapter.use_tool_chat_template(AutoTokenizer.from_pretrained(base))
-    model = AutoModelForCausalLM.from_pretrained(base)
-    env = environment_factory(mode)()
-    tools = [get_json_schema(getattr(env, name)) for name in dir(type(env))
-             if not name.startswith("_") and name not in ("reset", "get_reward", "instruction")]
-    target = tokenizer(f"<tool_call>\n{json.dumps(call)}\n</tool_call>{tokenizer.eos_token}",
-                       add_special_tokens=False)["input_ids"]
-    examples = []
-    for row in episode_dataset(6):
-        prompt = row["prompt"][:-1] + [{"role": "user", "content": env.reset(seed=row["seed"])}]
-        text = tokenizer.apply_chat_template(prompt, tools=tools, add_generation_prompt=True, tokenize=False)
-        examples.append(tokenizer(text, add_special_tokens=False)["input_ids"])
-    torch.manual_seed(0)
-    optimizer = torch.optim.AdamW(model.parameters(), lr=3e-3)
-    for step in range(150):
-        prompt = examples[step % len(examples)]
-        loss = model(input_ids=torch.tensor([prompt + target]),
-                     labels=torch.tensor([[-100] * len(prompt) + target])).loss
-        loss.backward()
-        optimizer.step()
-        optimizer.zero_grad()
-    greedy = model.generate(torch.tensor([examples[0]]), max_new_tokens=len(target), do_sample=False)
-    assert greedy[0, len(examples[0]):].tolist() == target, "the tiny model did not learn the tool call"
+    model, warmup = warm_up_tool_calls(AutoModelForCausalLM.from_pretrained(base), tokenizer, steps=100, mode=mode,
+                                       calls=[call], examples=6, batch_size=2, lr=3e-3, check_prompts=4,
+                                       target_modules=None)
+    assert warmup.calls_before == 0.0 and warmup.calls_after == 1.0, "the tiny model did not learn the tool call"
+    assert warmup.losses[-1] < warmup.losses[0] / 10
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
     return out
@@ -196,9 +179,21 @@ def test_grpo_q_mode_rewards_single_decisions_with_q_star(tiny_model, tmp_path, 
     assert "no signal" in caplog.text
 
 
+def test_a_decision_run_can_first_teach_the_tool_call_syntax(tiny_model, tmp_path):
+    config = GRPOTrainingConfig(output=tmp_path / "warm", mode="decision", model=str(tiny_model),
+                                train_episodes=2, eval_episodes=1, eval_samples=2, max_steps=1, prompts_per_step=1,
+                                num_generations=2, max_completion_length=16, tool_warmup_steps=2)
+    warmup = train(config)["tool_warmup"]
+    assert len(warmup["losses"]) == 2 and all(loss > 0 for loss in warmup["losses"])
+    assert 0.0 <= warmup["tool_call_rate_before"] <= 1.0 and 0.0 <= warmup["tool_call_rate_after"] <= 1.0
+    assert json.loads((config.output / "results.json").read_text())["tool_warmup"] == warmup
+
+
 def test_grpo_config_refuses_what_cannot_train(tmp_path):
     with pytest.raises(ValueError, match="mode"):
         GRPOTrainingConfig(output=tmp_path, mode="dpo")
+    with pytest.raises(ValueError, match="tool_warmup_steps"):
+        GRPOTrainingConfig(output=tmp_path, mode="text", tool_warmup_steps=4)
     with pytest.raises(ValueError, match="Synthetic-v0"):
         GRPOTrainingConfig(output=tmp_path, mode="q", env_id="proact_env/Planning-v0")
     with pytest.raises(ValueError, match="num_generations"):
