@@ -32,7 +32,7 @@ PLAN = {
     "q": {"max_steps": 12, "prompts_per_step": 2, "max_completion_length": 24, "eval_episodes": 24,
           "train_episodes": 256, "lr": 3e-4},
     "decision": {"max_steps": 6, "prompts_per_step": 1, "max_completion_length": 96, "eval_episodes": 8,
-                 "train_episodes": 64, "lr": 3e-4},
+                 "train_episodes": 64, "lr": 3e-4, "tool_warmup_steps": 12},
     "text": {"max_steps": 6, "prompts_per_step": 1, "max_completion_length": 128, "eval_episodes": 8,
              "train_episodes": 64, "lr": 3e-4},
 }
@@ -46,12 +46,17 @@ def main() -> None:
     parser.add_argument("--steps-scale", type=float, default=1.0,
                         help="multiply every mode's optimizer steps (e.g. 3 for ~60-minute runs per mode)")
     parser.add_argument("--seed", type=int, default=0, help="seed of the adapter, data order and sampling")
+    parser.add_argument("--tool-warmup-steps", type=int, default=None,
+                        help="decision mode's supervised tool-call steps before GRPO (default: the plan's, 12; "
+                             "0 for none)")
     args = parser.parse_args()
     logging.basicConfig(level=logging.INFO, format="%(message)s")
     rows = []
     for mode in args.modes.split(","):
         plan = dict(PLAN[mode])
         plan["max_steps"] = max(1, round(plan["max_steps"] * args.steps_scale))
+        if mode == "decision" and args.tool_warmup_steps is not None:
+            plan["tool_warmup_steps"] = args.tool_warmup_steps
         out = Path(args.out) / mode
         results = train(GRPOTrainingConfig(output=out, mode=mode, model=args.model, seed=args.seed, **plan))
         rows.append((mode, results))
