@@ -136,7 +136,7 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
         trl_adapter.lora_config(config), environment_factory=phase.factory,
         reward_funcs=phase.reward_funcs,
     )
-    progress(f"evaluating the base model on {config.eval_episodes} held-out episodes")
+    progress(f"evaluating the model before GRPO on {config.eval_episodes} held-out episodes")
     before = _evaluate(trainer, phase)
     progress(f"training {config.max_steps} steps")
     start = time.perf_counter()
@@ -212,16 +212,18 @@ def plot_training(log: list[dict[str, Any]], results: dict[str, Any], path: Path
     points = [(e["step"], e["reward"]) for e in log if "reward" in e]
     if points:
         steps, rewards = zip(*points)
-        curve.plot(steps, rewards, alpha=0.4, label="batch mean")
-        window = max(1, len(rewards) // 10)
-        curve.plot(steps, np.convolve(rewards, np.ones(window) / window, mode="same"), label=f"{window}-step mean")
+        window = len(rewards) // 10
+        curve.plot(steps, rewards, alpha=0.4 if window > 1 else 1.0, label="batch mean",
+                   marker="o" if len(rewards) < 20 else None)
+        if window > 1:  # a 1-step mean is the batch mean again
+            curve.plot(steps, np.convolve(rewards, np.ones(window) / window, mode="same"), label=f"{window}-step mean")
     curve.set_xlabel("step")
     curve.set_ylabel("training reward")
     curve.grid(alpha=0.3)
     curve.legend()
     metric = results["metric"]
     values = [results[p][metric] for p in ("before", "after")]
-    bars.bar(["base model", "after GRPO"], [v["mean"] for v in values], yerr=[v["ci95"] for v in values],
+    bars.bar(["before GRPO", "after GRPO"], [v["mean"] for v in values], yerr=[v["ci95"] for v in values],
              capsize=6, color=["#999999", "#3b75af"])
     diff = results["after_minus_before"]
     bars.set_title(f"held out ({results['held_out_episodes']}): after - before = "
