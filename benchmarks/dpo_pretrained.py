@@ -20,10 +20,12 @@ base and LoRA, measured the way a reviewer would:
    clarify_once and threshold for each run and for the mean of the three runs, and where each
    loses value (the lost-value breakdown). `results.json` per split in `--out`.
 
-Sized for a 2-core CPU in under 60 minutes when the machine is otherwise idle (the issue's
-measurements: a forward + backward pass over 8 sequences of 300 tokens with the last four layers'
-q/v trainable takes ~10 s; decision prompts here are ~150-250 tokens, label completions 3 tokens):
-320 pairs x 3 seeds of one epoch at batch 8 is 120 steps. `--quick` is a smoke-size run.
+Cost on a CPU: 320 pairs x 3 seeds of one epoch at batch 8 is 120 steps, and every seed first
+computes the reference log-probs of its pairs (40 forward passes over 16 sequences of ~190 tokens).
+Sized from the estimate that a forward and backward pass over 8 sequences of 300 tokens takes ~10 s
+on 2 idle cores, this was meant to take under 60 minutes there; measured on one busy CPU thread, one
+reference batch took 55-65 s, which puts the default size at several hours on such a machine. On a
+small CPU, shrink `--pairs` and `--episodes` first. `--quick` is a smoke-size run.
 
 On a GPU: ``--pairs 4000 --epochs 2 --batch_size 32 --target all-linear --lora_r 16 --lr 2e-4
 --episodes 2000`` (bf16 is used automatically where supported with ``--bf16``); everything else
