@@ -125,7 +125,7 @@ class ActionScorer:
             prefix_lengths = prefix_mask.sum(1)
             with torch.no_grad():
                 first = self.model(input_ids=prefix.to(device), attention_mask=prefix_mask.to(device), use_cache=True)
-                cache = first.past_key_values
+                cache = first.cache
                 cache.batch_repeat_interleave(len(actions))
                 positions = prefix_lengths.repeat_interleave(len(actions))[:, None] + torch.arange(tail_ids.shape[1])
                 rest = self.model(
