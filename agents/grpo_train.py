@@ -130,7 +130,8 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
         progress(f"teaching the tool-call syntax: {config.tool_warmup_steps} supervised steps")
         model, warmup = warm_up_tool_calls(model, tokenizer, steps=config.tool_warmup_steps, seed=config.seed,
                                            env_id=config.env_id, env_kwargs=config.env_kwargs)
-        progress(f"greedy tool-call rate {warmup.calls_before:.0%} -> {warmup.calls_after:.0%}")
+        progress(f"greedy tool-call rate {warmup.calls_before:.0%} -> {warmup.calls_after:.0%}; P(clarify) per "
+                 f"check prompt {', '.join(f'{share:.2f}' for share in warmup.first_call_share)}")
     trainer = trl_adapter.grpo_trainer(
         model, trl_adapter.grpo_arguments(config, use_gpu=use_gpu), phase.train_set, tokenizer,
         trl_adapter.lora_config(config), environment_factory=phase.factory,

@@ -5,10 +5,12 @@ mode SmolLM2-135M-Instruct called no tool in any of 48 training rollouts (nor in
 8 samples with an example call in the prompt): every rollout ended in plain text,
 each was read as the same decision, every group of one episode scored alike, and
 the gradient was float noise (docs/online_rl.md). The warm-up teaches the syntax,
-not the decision: each example is an episode's first prompt, rendered as TRL
-renders it (tools in the system turn), answered by one call of `clarify` or
-`execute` drawn with even odds, so the warmed model calls tools with no
-preference learnt from any reward. What GRPO adds is then measured against the
+not the decision: each episode's first prompt, rendered as TRL renders it (tools
+in the system turn), is answered by every call (`clarify()` and `execute()`), the
+answers to one prompt side by side in one batch, so each prompt's loss pulls
+towards each call alike and the warmed model learns even odds per prompt, not
+one memorised call per prompt (an earlier warm-up drew one call per prompt, and
+5 of 6 GRPO groups then made the same call eight times: no signal). What GRPO adds is then measured against the
 warmed model (the "before" evaluation). The adapter is merged into the model, so
 GRPO's own LoRA adapter starts from the warmed weights.
 
@@ -30,21 +32,27 @@ from proact_env.errors import require
 
 #: an environment's methods that are not tools (TRL calls them itself)
 NOT_TOOLS = ("reset", "get_reward")
-#: decision mode's calls, drawn with even odds
+#: decision mode's calls, each taught on every prompt
 DECISION_CALLS = ({"name": "clarify", "arguments": {}}, {"name": "execute", "arguments": {}})
 
 
 @dataclass(frozen=True)
 class WarmupResult:
-    """What the warm-up did: its losses per step, and how often the warmed model calls a tool (greedy)."""
+    """What the warm-up did: its losses per step, how often the model calls a tool (greedy), and the odds.
+
+    `first_call_share` is, per check prompt, the warmed model's probability of the
+    first call (clarify) among the calls: about 0.5 everywhere means GRPO's samples
+    of one episode will differ, which is what gives a group signal.
+    """
 
     losses: list[float]
     calls_before: float
     calls_after: float
+    first_call_share: list[float]
 
     def to_dict(self) -> dict[str, Any]:
         return {"losses": self.losses, "tool_call_rate_before": self.calls_before,
-                "tool_call_rate_after": self.calls_after}
+                "tool_call_rate_after": self.calls_after, "first_call_share": self.first_call_share}
 
 
 def tool_schemas(environment: Any) -> list[dict[str, Any]]:
@@ -87,6 +95,21 @@ def tool_call_rate(model: Any, tokenizer: Any, prompts: list[list[int]], max_new
     return opened / len(prompts)
 
 
+def call_shares(model: Any, prompts: list[list[int]], answers: list[list[int]], pad: int) -> list[float]:
+    """Per prompt, the model's probability of `answers[0]` among `answers` (each answer's tokens scored whole)."""
+    torch = require("torch", "dpo")
+    shares = []
+    with torch.no_grad():
+        for prompt in prompts:
+            input_ids, mask = right_padded([prompt + answer for answer in answers], pad)
+            logps = torch.log_softmax(model(input_ids=input_ids, attention_mask=mask).logits.float()[:, :-1], dim=-1)
+            picked = logps.gather(2, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
+            totals = torch.stack([picked[i, len(prompt) - 1:len(prompt) + len(answer) - 1].sum()
+                                  for i, answer in enumerate(answers)])
+            shares.append(float(torch.softmax(totals, dim=0)[0]))
+    return shares
+
+
 def warm_up_tool_calls(model: Any, tokenizer: Any, *, steps: int, mode: str = "decision",
                        calls: Sequence[Mapping[str, Any]] = DECISION_CALLS, examples: int = 32, batch_size: int = 4,
                        lr: float = 1e-3, seed: int = 0, target_modules: str | list[str] | None = "all-linear",
@@ -97,9 +120,11 @@ def warm_up_tool_calls(model: Any, tokenizer: Any, *, steps: int, mode: str = "d
     `target_modules` None trains every weight instead (no adapter): a randomly
     initialised test model needs that, a pretrained one does not.
 
-    `examples` training episodes (seeds from 0, like GRPO's) give the prompts; each
-    step takes `batch_size` of them in turn, each answered by a call drawn with
-    even odds from `random.Random(seed)`. The tool-call rate is measured greedily
+    `examples` training episodes (seeds from 0, like GRPO's) give the prompts, in an
+    order shuffled by `random.Random(seed)`; each prompt is answered by every one of
+    `calls`, and each step takes the next `batch_size` (prompt, call) items, a
+    prompt's answers next to each other (keep `batch_size` a multiple of the number
+    of calls and every step is balanced). The tool-call rate is measured greedily
     on `check_prompts` episodes from seed 500,000 before and after.
     """
     torch = require("torch", "dpo")
@@ -110,8 +135,8 @@ def warm_up_tool_calls(model: Any, tokenizer: Any, *, steps: int, mode: str = "d
     checks = episode_prompts(tokenizer, check_prompts, mode=mode, first_seed=500_000, env_id=env_id,
                              env_kwargs=env_kwargs)
     answers = [call_tokens(tokenizer, call) for call in calls]
-    rng = random.Random(seed)
-    targets = [rng.choice(answers) for _ in prompts]
+    random.Random(seed).shuffle(prompts)
+    items = [(prompt, answer) for prompt in prompts for answer in answers]
     calls_before = tool_call_rate(model, tokenizer, checks)
 
     torch.manual_seed(seed)
@@ -122,11 +147,11 @@ def warm_up_tool_calls(model: Any, tokenizer: Any, *, steps: int, mode: str = "d
     losses = []
     model.train()
     for step in range(steps):
-        picked = [(step * batch_size + i) % len(prompts) for i in range(batch_size)]
-        input_ids, mask = right_padded([prompts[i] + targets[i] for i in picked], tokenizer.pad_token_id)
+        batch = [items[(step * batch_size + i) % len(items)] for i in range(batch_size)]
+        input_ids, mask = right_padded([prompt + answer for prompt, answer in batch], tokenizer.pad_token_id)
         labels = input_ids.masked_fill(mask == 0, -100)
-        for row, i in enumerate(picked):
-            labels[row, :len(prompts[i])] = -100  # the loss is on the call alone
+        for row, (prompt, _) in enumerate(batch):
+            labels[row, :len(prompt)] = -100  # the loss is on the call alone
         loss = model(input_ids=input_ids, attention_mask=mask, labels=labels).loss
         loss.backward()
         optimizer.step()
@@ -135,4 +160,5 @@ def warm_up_tool_calls(model: Any, tokenizer: Any, *, steps: int, mode: str = "d
     model.eval()
     if target_modules is not None:
         model = model.merge_and_unload()
-    return model, WarmupResult(losses, calls_before, tool_call_rate(model, tokenizer, checks))
+    shares = call_shares(model, checks, answers, tokenizer.pad_token_id) if len(answers) > 1 else []
+    return model, WarmupResult(losses, calls_before, tool_call_rate(model, tokenizer, checks), shares)

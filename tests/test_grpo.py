@@ -189,6 +189,18 @@ def test_a_decision_run_can_first_teach_the_tool_call_syntax(tiny_model, tmp_pat
     assert json.loads((config.output / "results.json").read_text())["tool_warmup"] == warmup
 
 
+def test_the_warm_up_teaches_both_calls_on_every_prompt_so_samples_of_one_episode_differ(tiny_model):
+    """One call drawn per prompt taught a call per prompt (GRPO groups of one episode then agreed: no signal)."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = trl_adapter.use_tool_chat_template(AutoTokenizer.from_pretrained(tiny_model))
+    _, warmup = warm_up_tool_calls(AutoModelForCausalLM.from_pretrained(tiny_model), tokenizer, steps=60,
+                                   examples=4, batch_size=4, lr=3e-3, check_prompts=4, target_modules=None)
+    assert warmup.calls_after == 1.0, "the tiny model did not learn the tool-call syntax"
+    assert len(warmup.first_call_share) == 4
+    assert all(0.3 <= share <= 0.7 for share in warmup.first_call_share), warmup.first_call_share
+
+
 def test_grpo_config_refuses_what_cannot_train(tmp_path):
     with pytest.raises(ValueError, match="mode"):
         GRPOTrainingConfig(output=tmp_path, mode="dpo")
