@@ -35,6 +35,7 @@ is unchanged.
 from __future__ import annotations
 
 import argparse
+import hashlib
 import json
 import random
 import shlex
@@ -115,17 +116,35 @@ def train_runs(args: argparse.Namespace, pairs: Path) -> dict[str, list[str]]:
     for seed in seeds:
         started = time.perf_counter()
         out = args.out / f"smollm2_seed{seed}"
-        train(DPOTrainingConfig(data=pairs, model=args.base, output=out, epochs=args.epochs, lr=args.lr, beta=0.1,
-                                lora_r=args.lora_r, lora_alpha=2 * args.lora_r, target_modules=args.target,
-                                batch_size=args.batch_size, max_length=512, val_split=0.0, seed=seed,
-                                bf16=args.bf16, precompute_ref_log_probs=True, logging_steps=5))
+        train_once(DPOTrainingConfig(data=pairs, model=args.base, output=out, epochs=args.epochs, lr=args.lr,
+                                     beta=0.1, lora_r=args.lora_r, lora_alpha=2 * args.lora_r,
+                                     target_modules=args.target, batch_size=args.batch_size, max_length=512,
+                                     val_split=0.0, seed=seed, bf16=args.bf16, precompute_ref_log_probs=True,
+                                     logging_steps=5))
         print(f"SmolLM2 DPO seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
         runs["smollm2"].append(str(out))
         out = args.out / f"tiny_seed{seed}"
-        train(DPOTrainingConfig(data=pairs, model=str(tiny), output=out, epochs=2, lr=2e-3, beta=0.1, lora_r=32,
-                                lora_alpha=64, batch_size=16, max_length=640, val_split=0.0, seed=seed))
+        train_once(DPOTrainingConfig(data=pairs, model=str(tiny), output=out, epochs=2, lr=2e-3, beta=0.1, lora_r=32,
+                                     lora_alpha=64, batch_size=16, max_length=640, val_split=0.0, seed=seed))
         runs["tiny"].append(str(out))
     return runs
+
+
+def train_once(config: DPOTrainingConfig) -> None:
+    """Train unless `config.output` already holds a run of this exact configuration on these exact pairs.
+
+    A SmolLM2 seed costs minutes of CPU, so an interrupted benchmark resumes where it stopped
+    instead of training every seed again; a changed setting or a changed pairs file retrains.
+    """
+    record, data_hash = config.output / "training_config.json", hashlib.sha256(config.data.read_bytes()).hexdigest()
+    marker = config.output / "pairs.sha256"
+    if record.exists() and marker.exists() and marker.read_text().strip() == data_hash:
+        done = json.loads(record.read_text())
+        if all(done.get(k) == v for k, v in config.to_dict().items()):
+            print(f"{config.output}: already trained with this configuration, reused", flush=True)
+            return
+    train(config)
+    atomic_write_text(marker, data_hash + "\n")
 
 
 def benchmark(args: argparse.Namespace, runs: dict[str, list[str]]) -> dict:
