@@ -10,6 +10,9 @@ from typing import Any
 from proact_env.io import require_file
 from proact_env.splits import Split, meta_path, recorded_split
 
+#: where a run keeps the reference log-probs of its training pairs, for `reference_from`
+REFERENCE_FILE = "reference_logps.json"
+
 
 @dataclass
 class DPOTrainingConfig:
@@ -38,6 +41,12 @@ class DPOTrainingConfig:
         precompute_ref_log_probs: score every pair under the reference (the adapter-disabled base)
             once before training instead of at every step. The reference never changes, so the
             result is the same and each step saves a forward pass. Default ``True``.
+        reference_from: a finished run whose reference log-probs (its ``reference_logps.json``) this
+            run reuses instead of computing them. The reference is the base without an adapter, the
+            same for every training seed, so seeds on the same pairs share it (on a CPU a reference
+            pass over the pairs costs about half a training epoch). The pairs must tokenize
+            to exactly what that run scored (same data, base and split), else the run stops
+            with the reason. Needs ``precompute_ref_log_probs``. Default None: compute them.
         persona_split, task_split: the split the pairs were made on (`proact_env.splits`), recorded in
             ``training_config.json`` so `proact benchmark` can tell held-out evaluations from the others.
             Default None: read from the pairs' ``.meta.json``; given, it must agree with that record
@@ -64,6 +73,7 @@ class DPOTrainingConfig:
     logging_steps: int = 1
     gradient_checkpointing: bool | None = None
     precompute_ref_log_probs: bool = True
+    reference_from: Path | None = None
     persona_split: str | None = None
     task_split: str | None = None
     extra: dict[str, Any] = field(default_factory=dict)
@@ -80,6 +90,11 @@ class DPOTrainingConfig:
             raise ValueError(f"val_split must be in [0, 1), got {self.val_split!r}")
         if not 0.0 <= self.lora_dropout < 1.0:
             raise ValueError(f"lora_dropout must be in [0, 1), got {self.lora_dropout!r}")
+        if self.reference_from is not None:
+            self.reference_from = Path(self.reference_from)
+            require_file(self.reference_from / REFERENCE_FILE, "reference log-probs of a finished 'train-dpo' run")
+            if not self.precompute_ref_log_probs:
+                raise ValueError("reference_from needs precompute_ref_log_probs (the reused values replace that pass)")
         self.split_record()  # a declaration that contradicts the data's record fails before training
 
     def split_record(self) -> dict[str, Any] | None:
@@ -98,4 +113,5 @@ class DPOTrainingConfig:
     def to_dict(self) -> dict[str, Any]:
         record = asdict(self)
         record["data"], record["output"] = str(self.data), str(self.output)
+        record["reference_from"] = str(self.reference_from) if self.reference_from is not None else None
         return record

@@ -5,7 +5,8 @@ trains `trl.DPOTrainer` with a PEFT LoRA config (the reference is the base with
 the adapter disabled), and saves into the output folder: the adapter and
 tokenizer, `training_config.json` (the exact configuration and library
 versions), `training_log.json` (loss, reward margins and accuracies per step)
-and `loss.png`.
+and `loss.png`; with precomputed reference log-probs also `reference_logps.json`,
+which another seed's run on the same pairs can reuse (`reference_from`).
 """
 
 from __future__ import annotations
@@ -16,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from proact_env.agents import trl_adapter
-from proact_env.agents.dpo_config import DPOTrainingConfig
+from proact_env.agents.dpo_config import REFERENCE_FILE, DPOTrainingConfig
 from proact_env.benchmark.plots import new_figure
 from proact_env.errors import MissingExtraError, SchemaError, require
 from proact_env.io import atomic_write_text
@@ -83,12 +84,18 @@ def train(config: DPOTrainingConfig) -> dict[str, Path]:
     if too_long:
         logger.warning("%d of %d training pairs have a prompt of max_length (%d) tokens or more; TRL drops them",
                        too_long, len(train_set), config.max_length)
+    reference = None
+    if config.reference_from is not None:
+        reference = json.loads((config.reference_from / REFERENCE_FILE).read_text())
     trainer = trl_adapter.dpo_trainer(
         model, trl_adapter.dpo_arguments(config, use_gpu=use_gpu), train_set, eval_set, tokenizer,
-        trl_adapter.lora_config(config),
+        trl_adapter.lora_config(config), reference=reference,
     )
     trainer.train()
     config.output.mkdir(parents=True, exist_ok=True)
+    scored = trl_adapter.reference_log_probs(trainer)
+    if scored is not None:
+        atomic_write_text(config.output / REFERENCE_FILE, json.dumps(scored) + "\n")
     trainer.save_model(str(config.output))
     tokenizer.save_pretrained(str(config.output))
     log = trl_adapter.training_log(trainer)

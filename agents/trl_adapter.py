@@ -11,6 +11,7 @@ environments in `trl_env.py` import nothing from TRL: they follow its
 from __future__ import annotations
 
 import inspect
+import json
 import os
 from typing import Any
 
@@ -52,10 +53,32 @@ def dpo_arguments(config: DPOTrainingConfig, *, use_gpu: bool) -> Any:
     return trl.DPOConfig(**values)
 
 
-def dpo_trainer(model: Any, args: Any, train_dataset: Any, eval_dataset: Any, tokenizer: Any, peft_config: Any) -> Any:
-    """A `trl.DPOTrainer` whose reference model is the adapter-disabled base (no second copy in memory)."""
+def dpo_trainer(model: Any, args: Any, train_dataset: Any, eval_dataset: Any, tokenizer: Any, peft_config: Any,
+                reference: dict[str, Any] | None = None) -> Any:
+    """A `trl.DPOTrainer` whose reference model is the adapter-disabled base (no second copy in memory).
+
+    `reference` (what `reference_log_probs` returned for a run on the same pairs)
+    replaces TRL's reference pass over the training pairs; it must match the pairs
+    as this trainer tokenized them, checked by digest.
+    """
     trl = require("trl", "dpo")
-    return trl.DPOTrainer(
+    trainer_class = trl.DPOTrainer
+    if reference is not None:
+        class ReusedReferenceDPOTrainer(trl.DPOTrainer):
+            # TRL 1.16 computes the reference log-probs in `_precompute_ref_logps`, called from
+            # `__init__` on the tokenized dataset; the columns it adds are the ones set here.
+            def _precompute_ref_logps(self, dataset: Any, name: str, batch_size: int) -> Any:
+                if name != "train":
+                    return super()._precompute_ref_logps(dataset, name, batch_size)
+                digest = _pairs_digest(dataset)
+                if digest != reference["pairs_digest"]:
+                    raise ValueError("the reused reference log-probs were computed on other pairs (a different data "
+                                     "file, base, split or max_length); train without reference_from")
+                return dataset.add_column(REFERENCE_COLUMNS[0], reference[REFERENCE_COLUMNS[0]]).add_column(
+                    REFERENCE_COLUMNS[1], reference[REFERENCE_COLUMNS[1]])
+
+        trainer_class = ReusedReferenceDPOTrainer
+    return trainer_class(
         model=model,
         ref_model=None,
         args=args,
@@ -64,6 +87,30 @@ def dpo_trainer(model: Any, args: Any, train_dataset: Any, eval_dataset: Any, to
         processing_class=tokenizer,
         peft_config=peft_config,
     )
+
+
+#: the training dataset's reference columns (names as TRL 1.16 adds them)
+REFERENCE_COLUMNS = ("ref_chosen_logps", "ref_rejected_logps")
+#: the tokenized columns the reference was scored on (names as TRL 1.16 writes them)
+TOKEN_COLUMNS = ("prompt_ids", "chosen_ids", "rejected_ids")
+
+
+def _pairs_digest(dataset: Any) -> str:
+    import hashlib
+
+    digest = hashlib.sha256()
+    for column in TOKEN_COLUMNS:
+        digest.update(json.dumps([list(ids) for ids in dataset[column]]).encode())
+    return digest.hexdigest()
+
+
+def reference_log_probs(trainer: Any) -> dict[str, Any] | None:
+    """The reference log-probs a trainer scored its training pairs with, and the digest of those pairs."""
+    dataset = trainer.train_dataset
+    if not set(REFERENCE_COLUMNS) <= set(dataset.column_names):
+        return None
+    return {"pairs_digest": _pairs_digest(dataset), **{column: [float(v) for v in dataset[column]]
+                                                       for column in REFERENCE_COLUMNS}}
 
 
 def lora_config(config: DPOTrainingConfig | GRPOTrainingConfig) -> Any:

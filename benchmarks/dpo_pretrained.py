@@ -20,8 +20,10 @@ base and LoRA, measured the way a reviewer would:
    clarify_once and threshold for each run and for the mean of the three runs, and where each
    loses value (the lost-value breakdown). `results.json` per split in `--out`.
 
-Cost on a CPU: 320 pairs x 3 seeds of one epoch at batch 8 is 120 steps, and every seed first
-computes the reference log-probs of its pairs (40 forward passes over 16 sequences of ~190 tokens).
+Cost on a CPU: 320 pairs x 3 seeds of one epoch at batch 8 is 120 steps, and the first seed first
+computes the reference log-probs of the pairs (40 forward passes over 16 sequences of ~190 tokens);
+the other seeds reuse them (`reference_from`: the reference is the adapter-free base, the same for
+every seed).
 Sized from the estimate that a forward and backward pass over 8 sequences of 300 tokens takes ~10 s
 on 2 idle cores, this was meant to take under 60 minutes there; measured on one busy CPU thread, one
 reference batch took 55-65 s, which puts the default size at several hours on such a machine. On a
@@ -113,19 +115,21 @@ def train_runs(args: argparse.Namespace, pairs: Path) -> dict[str, list[str]]:
     tiny = args.out / "tiny_model"
     run("make-tiny-model", "--out", str(tiny), "--init_range", "0.02")
     runs: dict[str, list[str]] = {"smollm2": [], "tiny": []}
-    for seed in seeds:
+    for i, seed in enumerate(seeds):
+        # every seed after the first reuses the first one's reference log-probs: same pairs, same adapter-free base
         started = time.perf_counter()
         out = args.out / f"smollm2_seed{seed}"
         train_once(DPOTrainingConfig(data=pairs, model=args.base, output=out, epochs=args.epochs, lr=args.lr,
                                      beta=0.1, lora_r=args.lora_r, lora_alpha=2 * args.lora_r,
                                      target_modules=args.target, batch_size=args.batch_size, max_length=512,
                                      val_split=0.0, seed=seed, bf16=args.bf16, precompute_ref_log_probs=True,
-                                     logging_steps=5))
+                                     reference_from=Path(runs["smollm2"][0]) if i else None, logging_steps=5))
         print(f"SmolLM2 DPO seed {seed}: {time.perf_counter() - started:.0f} s", flush=True)
         runs["smollm2"].append(str(out))
         out = args.out / f"tiny_seed{seed}"
         train_once(DPOTrainingConfig(data=pairs, model=str(tiny), output=out, epochs=2, lr=2e-3, beta=0.1, lora_r=32,
-                                     lora_alpha=64, batch_size=16, max_length=640, val_split=0.0, seed=seed))
+                                     lora_alpha=64, batch_size=16, max_length=640, val_split=0.0, seed=seed,
+                                     reference_from=Path(runs["tiny"][0]) if i else None))
         runs["tiny"].append(str(out))
     return runs
 

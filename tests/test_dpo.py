@@ -88,6 +88,38 @@ def test_the_dpo_policy_plays_the_benchmark_and_writes_messages(trained):
     assert isinstance(text, str)
 
 
+@pytest.mark.slow
+def test_a_seed_reusing_anothers_reference_trains_exactly_as_if_it_had_scored_it(trained, tmp_path, capsys):
+    """The reference is the adapter-free base, the same for every seed: reused, it must change nothing."""
+    root, model, _ = trained
+    pairs = (root / "train.jsonl").read_text().splitlines()
+    (tmp_path / "a.jsonl").write_text("\n".join(pairs[:24]) + "\n")
+    (tmp_path / "b.jsonl").write_text("\n".join(pairs[24:48]) + "\n")
+
+    def train(name: str, seed: int, data: str = "a.jsonl", *extra: str) -> int:
+        return main(["train-dpo", "--data", str(tmp_path / data), "--model", str(model), "--output",
+                     str(tmp_path / name), "--epochs", "1", "--lr", "2e-3", "--batch_size", "8", "--max_length", "384",
+                     "--val_split", "0", "--seed", str(seed), *extra])
+
+    assert train("seed0", 0) == 0 and train("seed1", 1) == 0
+    assert train("seed1_reused", 1, "a.jsonl", "--reference_from", str(tmp_path / "seed0")) == 0
+    scored = json.loads((tmp_path / "seed1" / "reference_logps.json").read_text())
+    reused = json.loads((tmp_path / "seed1_reused" / "reference_logps.json").read_text())
+    assert reused == json.loads((tmp_path / "seed0" / "reference_logps.json").read_text())
+    assert len(scored["ref_chosen_logps"]) == 24 and scored["pairs_digest"] == reused["pairs_digest"]
+    for column in ("ref_chosen_logps", "ref_rejected_logps"):
+        assert scored[column] == pytest.approx(reused[column], abs=1e-4)
+    logs = [json.loads((tmp_path / run / "training_log.json").read_text()) for run in ("seed1", "seed1_reused")]
+    assert [e["loss"] for e in logs[0] if "loss" in e] == pytest.approx([e["loss"] for e in logs[1] if "loss" in e],
+                                                                        abs=1e-4)
+    assert json.loads((tmp_path / "seed1_reused" / "training_config.json").read_text())["reference_from"] == str(
+        tmp_path / "seed0")
+    capsys.readouterr()
+    # other pairs cannot reuse it: said, not silently trained against the wrong reference
+    assert train("other", 1, "b.jsonl", "--reference_from", str(tmp_path / "seed0")) != 0
+    assert "other pairs" in capsys.readouterr().err
+
+
 def test_bad_training_inputs_fail_clearly(tmp_path):
     from proact_env.agents.dpo_config import DPOTrainingConfig
 

@@ -45,6 +45,9 @@ def add_parser(sub: argparse._SubParsersAction) -> None:
     p.add_argument("--precompute_ref_log_probs", action=argparse.BooleanOptionalAction,
                    default=d["precompute_ref_log_probs"].default,
                    help="score the reference once before training, not at every step")
+    p.add_argument("--reference_from", type=Path, default=None,
+                   help="a finished run on the same pairs and base whose reference log-probs to reuse "
+                        "(e.g. another seed's; default: compute them)")
     p.set_defaults(func=run)
 
 
@@ -58,7 +61,7 @@ def run(args: argparse.Namespace) -> int:
         lora_r=args.lora_r, lora_alpha=args.lora_alpha, lora_dropout=args.lora_dropout, target_modules=modules,
         batch_size=args.batch_size, grad_accum=args.grad_accum, max_length=args.max_length, bf16=args.bf16,
         load_in_4bit=args.load_in_4bit, val_split=args.val_split, seed=args.seed,
-        precompute_ref_log_probs=args.precompute_ref_log_probs,
+        precompute_ref_log_probs=args.precompute_ref_log_probs, reference_from=args.reference_from,
         persona_split=args.persona_split, task_split=args.task_split,
     )
     paths = train(config)
