@@ -10,6 +10,9 @@ from typing import Any
 from proact_env.io import require_file
 from proact_env.splits import Split, meta_path, recorded_split
 
+#: LoRA targets for SmolLM2-135M (30 layers): the last four layers' q/v projections, so the backward
+#: pass runs through four layers only (what a CPU run of `benchmarks/dpo_pretrained.py` trains)
+SMOLLM2_LAST_FOUR_QV = r".*\.layers\.(26|27|28|29)\.self_attn\.(q_proj|v_proj)"
 #: where a run keeps the reference log-probs of its training pairs, for `reference_from`
 REFERENCE_FILE = "reference_logps.json"
 

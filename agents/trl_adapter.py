@@ -53,6 +53,40 @@ def dpo_arguments(config: DPOTrainingConfig, *, use_gpu: bool) -> Any:
     return trl.DPOConfig(**values)
 
 
+def score_only_labelled_positions(enabled: bool = True) -> bool:
+    """Make TRL's fused LM head score only the positions that have a label, on a CPU too.
+
+    TRL 1.16's fused head (`trl.trainer.utils.add_fused_lm_head`, used by DPO, GRPO,
+    KTO, RLOO and SFT) projects only the labelled positions through the LM head on
+    Triton devices; elsewhere it projects every position and zeroes the unlabelled
+    ones, so that compilers (Neuron's) see one tile shape per batch. On a CPU in eager
+    mode that buys nothing and costs the most: a decision-only DPO pair has a prompt
+    of ~200 tokens and a completion of 3, and SmolLM2's head has 49,152 rows, so the
+    head's forward and backward over every position took most of each training step
+    (`benchmarks/dpo_step_cost.py` prints both). The results are the same: the kernel
+    is the same, fed the labelled rows only, and TRL scatters them back into place.
+    `enabled=False` puts TRL's own choice back (the benchmark measures both). Returns
+    whether the patch is in place (False: this TRL has no such switch, or disabled).
+    """
+    require("trl", "dpo")
+    import trl.trainer.utils as trl_utils
+
+    current = getattr(trl_utils, "_use_triton", None)
+    if current is None:
+        return False
+    trls_own = getattr(current, "trls_own", current)
+    if not enabled:
+        trl_utils._use_triton = trls_own
+        return False
+    if current is trls_own:
+        def compact(device: Any) -> bool:
+            return device.type == "cpu" or trls_own(device)
+
+        compact.trls_own = trls_own  # type: ignore[attr-defined]
+        trl_utils._use_triton = compact
+    return True
+
+
 def dpo_trainer(model: Any, args: Any, train_dataset: Any, eval_dataset: Any, tokenizer: Any, peft_config: Any,
                 reference: dict[str, Any] | None = None) -> Any:
     """A `trl.DPOTrainer` whose reference model is the adapter-disabled base (no second copy in memory).
@@ -62,6 +96,7 @@ def dpo_trainer(model: Any, args: Any, train_dataset: Any, eval_dataset: Any, to
     as this trainer tokenized them, checked by digest.
     """
     trl = require("trl", "dpo")
+    score_only_labelled_positions()
     trainer_class = trl.DPOTrainer
     if reference is not None:
         class ReusedReferenceDPOTrainer(trl.DPOTrainer):
@@ -183,6 +218,7 @@ def grpo_trainer(model: Any, args: Any, train_dataset: Any, tokenizer: Any, peft
     """A `trl.GRPOTrainer`: rewarded by the environment's `get_reward` (whole conversations) or by `reward_funcs`."""
     trl = require("trl", "dpo")
     os.environ.setdefault("TRL_EXPERIMENTAL_SILENCE", "1")  # environment_factory is experimental in TRL 1.16
+    score_only_labelled_positions()
     return trl.GRPOTrainer(
         model=model,
         reward_funcs=reward_funcs,

@@ -46,7 +46,7 @@ from pathlib import Path
 
 import numpy as np
 
-from proact_env.agents.dpo_config import DPOTrainingConfig
+from proact_env.agents.dpo_config import SMOLLM2_LAST_FOUR_QV, DPOTrainingConfig
 from proact_env.agents.dpo_train import train
 from proact_env.benchmark.paired import paired_difference
 from proact_env.benchmark.report import write_results
@@ -56,8 +56,6 @@ from proact_env.io import atomic_write_text
 from proact_env.llm.local_models import model_label
 
 BASE = "smollm2-135m-instruct"
-#: LoRA on the last four layers' q/v projections of SmolLM2 (30 layers): the backward pass stays short
-LAST_FOUR_QV = r".*\.layers\.(26|27|28|29)\.self_attn\.(q_proj|v_proj)"
 REFERENCES = ("clarify_once", "threshold")
 
 
@@ -81,7 +79,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--batch_size", type=int, default=8)
     parser.add_argument("--lr", type=float, default=1e-3)
     parser.add_argument("--lora_r", type=int, default=16)
-    parser.add_argument("--target", default=LAST_FOUR_QV,
+    parser.add_argument("--target", default=SMOLLM2_LAST_FOUR_QV,
                         help="LoRA target modules: a regex (default: SmolLM2's last four layers' q/v) or all-linear")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 training (GPU only)")
     parser.add_argument("--episodes", type=int, default=100, help="held-out episodes per split and policy")

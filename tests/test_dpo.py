@@ -120,6 +120,38 @@ def test_a_seed_reusing_anothers_reference_trains_exactly_as_if_it_had_scored_it
     assert "other pairs" in capsys.readouterr().err
 
 
+def test_scoring_only_labelled_positions_changes_the_cost_not_the_log_probs_or_gradients(tmp_path):
+    import torch
+    from transformers import AutoModelForCausalLM
+    from trl.trainer.utils import add_fused_lm_head
+
+    from proact_env.agents import trl_adapter
+
+    assert main(["make-tiny-model", "--out", str(tmp_path / "tiny"), "--init_range", "0.02"]) == 0
+    model = AutoModelForCausalLM.from_pretrained(tmp_path / "tiny")
+    add_fused_lm_head(model, outputs=("log_probs", "entropy", "mean_logits", "is_top1"))
+    ids = torch.randint(5, 200, (4, 40), generator=torch.Generator().manual_seed(0))
+    labels = ids.masked_fill(torch.arange(40) < 36, -100)  # a long prompt, a short completion, as in DPO pairs
+
+    def scored() -> tuple:
+        model.zero_grad()
+        out = model(input_ids=ids, labels=labels, fused_lm_head=True)
+        out.loss.backward()
+        return out.log_probs.detach(), out.entropy.detach(), [p.grad.clone() for p in model.parameters()]
+
+    try:
+        assert trl_adapter.score_only_labelled_positions(False) is False
+        shipped = scored()
+        assert trl_adapter.score_only_labelled_positions(True) is True
+        assert trl_adapter.score_only_labelled_positions(True) is True  # idempotent: wraps TRL's choice once
+        compact = scored()
+    finally:
+        trl_adapter.score_only_labelled_positions(True)
+    assert torch.allclose(shipped[0], compact[0], atol=1e-5) and torch.allclose(shipped[1], compact[1], atol=1e-4)
+    assert all(torch.allclose(a, b, atol=1e-5) for a, b in zip(shipped[2], compact[2]))
+    assert shipped[0][:, :35].abs().sum() == 0 and compact[0][:, 35:].abs().sum() > 0
+
+
 def test_bad_training_inputs_fail_clearly(tmp_path):
     from proact_env.agents.dpo_config import DPOTrainingConfig
 

@@ -33,6 +33,8 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
                                            ("comm/communication.json", "comm/communication.md")),
     "benchmarks/dpo_pretrained.py": (["--base", "{tiny}", "--target", "all-linear", "--states", "16", "--pairs", "8",
                                       "--train_seeds", "0,1", "--episodes", "3", "--out", "{tmp}/pretrained"], ()),
+    "benchmarks/dpo_step_cost.py": (["--model", "{tiny}", "--target", "all-linear", "--states", "12", "--repeats",
+                                     "1"], ()),
     "benchmarks/dpo_synthetic.py": (_TINY_DPO, ("dpo/eval_results.json", "dpo/policy_model/loss.png")),
     "benchmarks/env_throughput.py": (["--steps", "300", "--repeats", "1"], ()),
     "benchmarks/grader_throughput.py": (["--mbpp", "{mbpp}", "--limit", "3", "--workers", "1", "--chunk", "3"], ()),
@@ -64,7 +66,7 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
 
 #: scripts whose tiny run still loads torch, trains or starts Ray (tens of seconds on a busy 2-core machine)
 SLOW = {"benchmarks/dpo_synthetic.py", "examples/dpo_pipeline.py", "benchmarks/sb3_learning_curve.py",
-        "examples/train_sb3.py", "examples/train_rllib.py", "benchmarks/dpo_pretrained.py",
+        "examples/train_sb3.py", "examples/train_rllib.py", "benchmarks/dpo_pretrained.py", "benchmarks/dpo_step_cost.py",
         "benchmarks/communication_report.py", "benchmarks/local_model_throughput.py", "benchmarks/grpo_synthetic.py",
         "examples/train_grpo.py"}
 
