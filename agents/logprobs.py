@@ -8,6 +8,7 @@ so a policy is scored on the very tokens it was trained on.
 
 from __future__ import annotations
 
+import inspect
 from typing import Any, Callable, Hashable, Mapping, Sequence
 
 from proact_env.errors import require
@@ -89,6 +90,8 @@ class ActionScorer:
         self.tokenizer = tokenizer
         self.labels = dict(labels)
         self.batch_size = batch_size
+        base = model.get_base_model() if hasattr(model, "get_base_model") else model
+        self._keeps_logits = "logits_to_keep" in inspect.signature(base.forward).parameters
 
     @property
     def group(self) -> Hashable:
@@ -123,8 +126,12 @@ class ActionScorer:
             tails = [tail for _, per_action in rows for tail, _ in per_action]
             tail_ids, tail_mask = right_padded(tails, pad)
             prefix_lengths = prefix_mask.sum(1)
+            # only each prefix's last position is scored: the head over every position would be a tenth of
+            # the pass and a (rows x tokens x vocabulary) tensor (about 0.8 GB for SmolLM2 at 16 x 250)
+            kept = torch.unique(prefix_lengths - 1)
             with torch.no_grad():
-                first = self.model(input_ids=prefix.to(device), attention_mask=prefix_mask.to(device), use_cache=True)
+                first = self.model(input_ids=prefix.to(device), attention_mask=prefix_mask.to(device), use_cache=True,
+                                   **({"logits_to_keep": kept.to(device)} if self._keeps_logits else {}))
                 cache = first.cache
                 cache.batch_repeat_interleave(len(actions))
                 positions = prefix_lengths.repeat_interleave(len(actions))[:, None] + torch.arange(tail_ids.shape[1])
@@ -133,7 +140,8 @@ class ActionScorer:
                     attention_mask=torch.cat([prefix_mask.repeat_interleave(len(actions), 0), tail_mask], 1).to(device),
                 )
             # tail token k is predicted by the prefix's last logits (k = 0), else by the tail's logits at k - 1
-            last = first.logits[torch.arange(len(rows)), prefix_lengths - 1].repeat_interleave(len(actions), 0)
+            where = torch.searchsorted(kept, prefix_lengths - 1) if self._keeps_logits else prefix_lengths - 1
+            last = first.logits[torch.arange(len(rows)), where.to(device)].repeat_interleave(len(actions), 0)
             logits = torch.cat([last[:, None], rest.logits[:, :-1]], 1).float()
             logps = torch.log_softmax(logits, -1).gather(2, tail_ids.to(device)[..., None])[..., 0].cpu()
             for i, (_, per_action) in enumerate(rows):

@@ -36,7 +36,9 @@ def test_cached_scores_equal_whole_row_scores(model_and_tokenizer, batch_size, e
     labels = {Action.CLARIFY: "Clarify:", Action.EXECUTE: "Execute: here it is"}
     if eos:
         labels = {a: with_eos(text, tokenizer) for a, text in labels.items()}
-    scores = ActionScorer(model, tokenizer, labels, batch_size=batch_size).scores_many(PROMPTS)
+    scorer = ActionScorer(model, tokenizer, labels, batch_size=batch_size)
+    assert scorer._keeps_logits  # the tiny Llama takes `logits_to_keep`: the path under test
+    scores = scorer.scores_many(PROMPTS)
     for prompt, score in zip(PROMPTS, scores):
         whole = completion_logprobs(model, tokenizer, [prompt, prompt], [labels[Action.CLARIFY], labels[Action.EXECUTE]])
         assert score[Action.CLARIFY] == pytest.approx(whole[0], abs=1e-4)
