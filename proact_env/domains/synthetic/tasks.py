@@ -21,7 +21,7 @@ from itertools import combinations, permutations
 from typing import Any, NamedTuple
 
 from proact_env.rng import pick, pick_count, pick_index, truncated_cdfs
-from proact_env.text import words_of
+from proact_env.text import spaced_words
 from proact_env.types import HiddenFact, Task, TaskScore
 
 
@@ -178,11 +178,16 @@ class SyntheticSpec:
     def score(self, message: str) -> TaskScore:
         if not self.slots:  # nothing was left unsaid: any solution does
             return TaskScore(score=1.0, passed=0, total=0, details={"slots_met": {}, "missed_facts": []})
-        words = words_of(message)
+        spaced = spaced_words(message)
         met: dict[str, bool] = {}
         missed = []
         for slot in self.slots:  # one pass: scoring runs on every Execute step
-            met[slot.name] = hit = words.intersection(slot.options) == {slot.truth}
+            # met: the message names the right option and no other; options are single words, so
+            # each is one substring test on the spaced words (`words_of` would build a set of them all)
+            named = 0
+            for option in slot.options:
+                named += f" {option} " in spaced
+            met[slot.name] = hit = named == 1 and f" {slot.truth} " in spaced
             if slot.hidden and not hit:
                 missed.append(slot.name)
         passed = sum(met.values())
