@@ -175,15 +175,51 @@ def is_open(question: str) -> bool:
     return _OPEN.mentioned_in(terms_of(question))
 
 
+# A question is about a fact when its terms meet the fact's vocabulary: one set test on merged sets
+# (stems are str, n-grams and phrases tuples, so the two kinds never match each other), with the
+# question's set cached by its text and the fact's by the identity of its keywords tuple. Hearing
+# runs on every Clarify step, and hashing a fact's keywords (a dozen words) for an `lru_cache`
+# look-up cost more than the test itself.
+_SUBJECTS: dict[int, tuple[tuple[str, ...], frozenset]] = {}
+_MAX_SUBJECTS = 8192
+
+
+def _subject(keywords: Sequence[str]) -> frozenset:
+    """`vocabulary(keywords)`'s stems and phrases in one set, memoised per keywords tuple.
+
+    The memo holds the tuple itself, so its id cannot be reused while the entry lives; a list
+    (mutable) is compiled afresh every time.
+    """
+    entry = _SUBJECTS.get(id(keywords))
+    if entry is not None and entry[0] is keywords:
+        return entry[1]
+    vocab = vocabulary(tuple(keywords))
+    subject = vocab.stems | vocab.phrases
+    if type(keywords) is tuple:
+        if len(_SUBJECTS) >= _MAX_SUBJECTS:
+            _SUBJECTS.clear()
+        _SUBJECTS[id(keywords)] = (keywords, subject)
+    return subject
+
+
+def _said(question: str) -> frozenset:
+    """A question's content stems and n-grams in one set (cached like `terms_of`)."""
+    return _cached_said(question) if len(question) <= _CACHED_LENGTH else _merged(_terms(question))
+
+
+def _merged(terms: Terms) -> frozenset:
+    return terms.stems | terms.ngrams
+
+
+@lru_cache(maxsize=16384)
+def _cached_said(question: str) -> frozenset:
+    return _merged(_cached_terms(question))
+
+
 def facts_about(question: str, hidden: Sequence[HiddenFact]) -> tuple[HiddenFact, ...]:
     """The hidden facts a question is about, in the task's order."""
-    stems, ngrams = terms_of(question)
-    found = []
-    for fact in hidden:
-        vocab = vocabulary(tuple(fact.keywords))
-        if not vocab.stems.isdisjoint(stems) or not vocab.phrases.isdisjoint(ngrams):
-            found.append(fact)
-    return tuple(found)
+    said = _said(question)
+    return tuple([fact for fact in hidden if not _subject(fact.keywords).isdisjoint(said)])
 
 
 GOOD, REPEATED, VAGUE = "good", "repeated", "vague"
@@ -268,7 +304,7 @@ def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | 
     hidden = tuple(hidden)
     for question in questions_of(message):
         # not cached per (question, facts): a task's facts rarely recur together, so such a cache mostly
-        # missed and cost more in hashing than matching does (the question's terms are cached)
+        # missed and cost more in hashing than matching does (each side's terms are cached)
         targets = tuple([fact.key for fact in facts_about(question, hidden)])
         if not targets:
             heard.append(HeardQuestion(question, (), VAGUE, is_open(question)))
