@@ -251,8 +251,9 @@ def satisfaction(persona: Persona, patience_left: int, score: float, gave_up: bo
     """Half how much patience is left, half how good the latest solution is; 0 once the user gives up."""
     if gave_up:
         return 0.0
-    value = 0.5 * max(0, patience_left) / persona.patience_budget + 0.5 * score
-    return round6(min(1.0, max(0.0, value)))
+    # conditionals, not max()/min(): the same values, and the simulator computes this on every step
+    value = 0.5 * (patience_left if patience_left > 0 else 0) / persona.patience_budget + 0.5 * score
+    return round6(value if 0.0 < value < 1.0 else (1.0 if value >= 1.0 else 0.0))
 
 
 def infer_action(assistant_msg: str) -> Action:

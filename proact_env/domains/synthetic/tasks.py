@@ -184,10 +184,13 @@ class SyntheticSpec:
         for slot in self.slots:  # one pass: scoring runs on every Execute step
             # met: the message names the right option and no other; options are single words, so
             # each is one substring test on the spaced words (`words_of` would build a set of them all)
-            named = 0
-            for option in slot.options:
-                named += f" {option} " in spaced
-            met[slot.name] = hit = named == 1 and f" {slot.truth} " in spaced
+            hit = f" {slot.truth} " in spaced
+            if hit:
+                for option in slot.options:
+                    if option != slot.truth and f" {option} " in spaced:
+                        hit = False
+                        break
+            met[slot.name] = hit
             if slot.hidden and not hit:
                 missed.append(slot.name)
         passed = sum(met.values())
