@@ -198,8 +198,10 @@ class SyntheticSpec:
         return TaskScore(passed / total, passed, total, {"slots_met": met, "missed_facts": missed})
 
     def uncertainty(self, revealed: frozenset[str]) -> float:
-        unknown = len([s for s in self.slots if s.hidden and s.name not in revealed])
-        return 1.0 - self.guess_rate**unknown
+        unknown = 0
+        for s in self.slots:  # a loop, not a list: the env asks after every reveal
+            unknown += s.hidden and s.name not in revealed
+        return 1.0 - (1.0 / self.n_options) ** unknown  # `guess_rate`, inline
 
 
 @dataclass(frozen=True)

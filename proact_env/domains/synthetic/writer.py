@@ -32,6 +32,8 @@ _EXECUTE_OPENERS = {
     "coding": ("Here is my solution.", "Here is a first version.", "This should do it."),
     "planning": ("Here is the plan.", "Here is a first draft of the plan.", "This plan should work."),
 }
+#: bound once: reading a member off the Enum class costs ~0.1 µs in Python 3.11 (every message tests it)
+_CLARIFY = Action.CLARIFY
 
 
 def _join(words: list[str], last: str) -> str:
@@ -61,7 +63,7 @@ class ScriptedSyntheticBackbone:
     def write_for(self, task: Task, request: MessageRequest) -> str:
         spec = payload_for(self, task, SyntheticSpec)
         rng = request.rng
-        if request.action is Action.CLARIFY:
+        if request.action is _CLARIFY:
             return self._clarify(spec, request.revealed, pick_index(rng, len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)))
         domain = task.domain
         revealed = request.revealed
