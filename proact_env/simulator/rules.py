@@ -13,7 +13,7 @@ from typing import Sequence
 
 from proact_env.personas import Persona
 from proact_env.rounding import round6
-from proact_env.simulator.hearing import VAGUE, Hearing, hear
+from proact_env.simulator.hearing import Hearing, hear
 from proact_env.simulator.phrases import say, style_of
 from proact_env.text import question_sentences
 from proact_env.types import Action, HiddenFact, Reaction, ReactionMeta, Task, TaskScore, Turn
@@ -316,7 +316,7 @@ def answer_questions(
             answer.restated.append(by_key[key])
         else:
             (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
-    answer.unclear = any([q.kind == VAGUE and not q.open for q in hearing.questions])
+    answer.unclear = hearing.unclear
     if hearing.any_open:
         answer.open_question = True
         left = [f for f in context.task.hidden if f.key not in context.revealed and f.key not in asked]
