@@ -275,7 +275,7 @@ class Hearing(NamedTuple):
 
     def targeted(self, revealed: Iterable[str] = ()) -> tuple[str, ...]:
         """Keys of the facts the questions target that are not in `revealed`, first asked first, once each."""
-        skip = set(revealed)
+        skip = set(revealed) if revealed != () else ()  # the simulator asks with nothing to skip, every answer
         keys: dict[str, None] = {}
         for question in self.questions:
             for key in question.targets:
