@@ -23,7 +23,16 @@ from proact_env.domains.planning.constraints import KEYWORDS as PLANNING_KEYWORD
 from proact_env.domains.synthetic.tasks import CODING_SLOTS, PLANNING_SLOTS, Slot, SyntheticTaskSource, slot_fact
 from proact_env.domains.synthetic.writer import ScriptedSyntheticBackbone
 from proact_env.simulator import DialogueContext, RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
-from proact_env.simulator.hearing import STOP_WORDS, facts_about, hear, is_open, states_fact, stem, vocabulary
+from proact_env.simulator.hearing import (
+    STOP_WORDS,
+    Hearing,
+    facts_about,
+    hear,
+    is_open,
+    states_fact,
+    stem,
+    vocabulary,
+)
 from proact_env.text import question_sentences, words_of
 from proact_env.types import HiddenFact
 
@@ -371,6 +380,7 @@ def test_a_hearing_s_counts_are_those_of_its_questions():
         revealed = frozenset(f.key for f in facts if rng.random() < 0.4)
         heard = hear(message, facts, revealed)
         kinds = [q.kind for q in heard.questions]
+        assert Hearing.of(heard.questions) == heard
         assert (heard.good, heard.repeated, heard.vague) == (kinds.count("good"), kinds.count("repeated"),
                                                             kinds.count("vague"))
         assert heard.open == sum(q.open for q in heard.questions)

@@ -246,7 +246,9 @@ class Hearing(NamedTuple):
     """Every question of one Clarify turn, classified, with the counts by kind.
 
     `hear` counts while it classifies: the env, the simulator and the metrics read the
-    counts on every Clarify step (a named tuple: one is built per Clarify step).
+    counts on every Clarify step (a named tuple: one is built per Clarify step). The
+    counts have no defaults, so a hearing cannot be built without them by mistake;
+    `Hearing.of(questions)` counts already classified questions.
 
     Attributes:
         questions: the questions, in the order asked.
@@ -255,10 +257,17 @@ class Hearing(NamedTuple):
     """
 
     questions: tuple[HeardQuestion, ...]
-    good: int = 0
-    repeated: int = 0
-    vague: int = 0
-    open: int = 0
+    good: int
+    repeated: int
+    vague: int
+    open: int
+
+    @classmethod
+    def of(cls, questions: Sequence[HeardQuestion]) -> "Hearing":
+        """The hearing of already classified questions, counted."""
+        kinds = [q.kind for q in questions]
+        return cls(tuple(questions), kinds.count(GOOD), kinds.count(REPEATED), kinds.count(VAGUE),
+                   sum(1 for q in questions if q.open))
 
     def number(self, kind: str) -> int:
         """Questions of a kind (``good``, ``repeated``, ``vague``)."""
