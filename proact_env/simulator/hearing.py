@@ -213,7 +213,7 @@ def _merged(terms: Terms) -> frozenset:
 
 @lru_cache(maxsize=16384)
 def _cached_said(question: str) -> frozenset:
-    return _merged(_cached_terms(question))
+    return _merged(_terms(question))  # not through `_cached_terms`: only open-question tests need a question's Terms
 
 
 def facts_about(question: str, hidden: Sequence[HiddenFact]) -> tuple[HiddenFact, ...]:
