@@ -287,11 +287,11 @@ class Answer:
     def text(self, style: str, rng: random.Random) -> str:
         parts = []
         if self.revealed:
-            parts.append(say("answer_prefix", style, rng) + " ".join(f.answer for f in self.revealed))
+            parts.append(say("answer_prefix", style, rng) + " ".join([f.answer for f in self.revealed]))
         if self.not_sure:
             parts.append(say("vague", style, rng))
         if self.restated:
-            parts.append(say("repeat", style, rng) + " ".join(f.answer for f in self.restated))
+            parts.append(say("repeat", style, rng) + " ".join([f.answer for f in self.restated]))
         if self.unclear:
             parts.append(say("unclear", style, rng))
         if self.open_question:

@@ -91,15 +91,18 @@ class ScriptedSyntheticBackbone:
         self, spec: SyntheticSpec, domain: str, revealed: frozenset[str], values: dict[str, str], variant: int
     ) -> str:
         opener = _EXECUTE_OPENERS[domain][variant]
-        chosen, assumed = [], []
+        coding = domain == "coding"
+        chosen, settings, assumed = [], [], []
         for s in spec.slots:  # one pass: an Execute is written on every other step
-            chosen.append(f"{values[s.name]} {s.label}")
+            value = values[s.name]
+            chosen.append(f"{value} {s.label}")
+            if coding:
+                settings.append(f'"{s.label}": "{value}"')
             if s.hidden and s.name not in revealed:
                 assumed.append(s.label)
         choices = _join(chosen, "and") if chosen else "your request as stated"
-        if domain == "coding":
-            settings = ", ".join([f'"{s.label}": "{values[s.name]}"' for s in spec.slots])
-            body = f"```python\nSETTINGS = {{{settings}}}\n\n\ndef run(records):\n    return apply_settings(records, SETTINGS)\n```"
+        if coding:
+            body = f"```python\nSETTINGS = {{{', '.join(settings)}}}\n\n\ndef run(records):\n    return apply_settings(records, SETTINGS)\n```"
             message = f"{opener}\n\n{body}\nIt uses {choices}."
         else:
             message = f"{opener}\nOutline: arrival, main activities, wrap-up.\nChoices: {choices}."
