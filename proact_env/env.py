@@ -15,7 +15,13 @@ from gymnasium.error import ResetNeeded
 
 from proact_env.domains.scripted import ScriptedBackbone
 from proact_env.domains.synthetic.tasks import SyntheticTaskSource
-from proact_env.observation import build_observation, feature_names, observation_space, static_features
+from proact_env.observation import (
+    build_observation,
+    feature_names,
+    new_observation,
+    observation_space,
+    static_features,
+)
 from proact_env.options import config_from
 from proact_env.personas import PRESETS, Persona, get_preset, sample_persona
 from proact_env.render import render_state, transcript_image
@@ -31,6 +37,8 @@ DEFAULT_MAX_TURNS = 6
 PERSONA_MODES = ("presets", "sampled")
 RESET_OPTIONS = {"task", "persona", "dialogue_turn", "prev_reject", "user_seed"}
 _PRESET_LIST = tuple(PRESETS.values())
+# the members bound once: reading one off the Enum class costs ~0.1 µs in Python 3.11, and a step tests the action
+_EXECUTE = Action.EXECUTE
 
 
 @dataclass
@@ -59,7 +67,10 @@ class Episode:
     rejections: int = 0
     done: bool = False
     transcript: list[Turn] = field(default_factory=list)
-    static_features: tuple[float, ...] = ()
+    #: the observation array: its tail (domain, persona) is written at reset, its head on every step
+    observation: np.ndarray = field(default_factory=lambda: np.zeros(0, dtype=np.float32))
+    #: the task's `hints`, read once per episode (every step's `MessageRequest` carries them)
+    hints: Mapping[str, str] = field(default_factory=dict)
     #: the decision point the next step starts from, and its dict (the info's "state", then "decision_state")
     decision: State | None = None
     current_state: dict[str, Any] = field(default_factory=dict)
@@ -272,7 +283,8 @@ class ProactEnv(gym.Env):
             remaining_uncertainty=uncertainty,
             n_hidden=len(task.hidden),
             transcript=[Turn("user", task.query)],
-            static_features=static_features(task.domain, persona if self.observe_persona else None),
+            observation=new_observation(static_features(task.domain, persona if self.observe_persona else None)),
+            hints=task.hints,
             turn=start_turn,
             prev_reject=start_reject,
             rejections=int(start_reject),
@@ -301,16 +313,12 @@ class ProactEnv(gym.Env):
         # the episode's fields read below are bound to locals once: this is the hot path of every rollout
         task, persona, revealed = ep.task, ep.persona, ep.revealed
         decision_state = ep.current_state
-        request = MessageRequest(
-            action=action,
-            state=ep.decision,
-            transcript=ep.transcript,
-            revealed=revealed,
-            persona=persona,
-            rng=ep.backbone_rng if not self._next_sample else random.Random(
-                ep.backbone_rng.getrandbits(64) + self._next_sample),  # another sample: a stream of its own
-            sample_index=self._next_sample,
-            hints=task.hints,
+        sample = self._next_sample
+        request = MessageRequest(  # positional, in field order (as every record built below): a step builds a dozen
+            action, ep.decision, ep.transcript, revealed, persona,
+            ep.backbone_rng if not sample else random.Random(
+                ep.backbone_rng.getrandbits(64) + sample),  # another sample: a stream of its own
+            sample, ep.hints,
         )
         try:
             # a domain's scripted writer reads the task it simulates an assistant for; any other backbone
@@ -319,25 +327,20 @@ class ProactEnv(gym.Env):
             message = write_for(task, request) if write_for is not None else self.backbone.write(request)
         finally:  # a failed call (LLMCallFailed) must not carry the sample index into another step
             self._next_sample = 0
-        task_score: TaskScore | None = task.score(message) if action is Action.EXECUTE else None
-        hearing = hear(message, task.hidden, revealed) if action is Action.CLARIFY else None
+        if action is _EXECUTE:
+            task_score: TaskScore | None = task.score(message)
+            hearing = None
+        else:
+            task_score = None
+            hearing = hear(message, task.hidden, revealed)
         success_threshold = self.reward_config.success_threshold
         reaction = self.simulator.react(
             task.query,
             message,
             persona,
             context=DialogueContext(
-                task=task,
-                action=action,
-                questions_before=ep.questions_asked,
-                prev_reject=ep.prev_reject,
-                patience_left=ep.patience_left,
-                revealed=revealed,
-                score=task_score,
-                last_score=ep.last_score,
-                success_threshold=success_threshold,
-                transcript=ep.transcript,
-                hearing=hearing,
+                task, action, ep.questions_asked, ep.prev_reject, ep.patience_left, revealed, task_score,
+                ep.last_score, success_threshold, ep.transcript, hearing,
             ),
             rng=ep.sim_rng,
         )
@@ -453,7 +456,8 @@ class ProactEnv(gym.Env):
     def snapshot(self) -> EnvSnapshot:
         """Copy the episode and every random stream, so a rollout can branch from here."""
         ep = self._require_episode()
-        frozen = replace(ep, transcript=list(ep.transcript), sim_rng=random.Random(), backbone_rng=random.Random())
+        frozen = replace(ep, transcript=list(ep.transcript), observation=ep.observation.copy(),
+                         sim_rng=random.Random(), backbone_rng=random.Random())
         return EnvSnapshot(
             episode=frozen,
             sim_rng_state=ep.sim_rng.getstate(),
@@ -466,7 +470,7 @@ class ProactEnv(gym.Env):
         if not isinstance(snapshot, EnvSnapshot):
             raise TypeError(f"restore() expects an EnvSnapshot from snapshot(), got {type(snapshot).__name__}")
         ep = replace(snapshot.episode, transcript=list(snapshot.episode.transcript),
-                     sim_rng=random.Random(), backbone_rng=random.Random())
+                     observation=snapshot.episode.observation.copy(), sim_rng=random.Random(), backbone_rng=random.Random())
         ep.sim_rng.setstate(snapshot.sim_rng_state)
         ep.backbone_rng.setstate(snapshot.backbone_rng_state)
         self.np_random.bit_generator.state = copy.deepcopy(snapshot.np_random_state)
@@ -484,18 +488,9 @@ class ProactEnv(gym.Env):
         """The observation of the current decision point (e.g. after `restore()`)."""
         ep = self.episode
         return build_observation(
-            turn=ep.turn,
-            max_turns=self.max_turns,
-            prev_reject=ep.prev_reject,
-            task_uncertainty=ep.task_uncertainty,
-            remaining_uncertainty=ep.remaining_uncertainty,
-            n_hidden=ep.n_hidden,
-            n_unknown=ep.n_unknown,
-            questions_asked=ep.questions_asked,
-            last_score=ep.last_score,
-            failed_attempts=ep.failed_attempts,
-            rejections=ep.rejections,
-            static=ep.static_features,
+            ep.observation, ep.turn, self.max_turns, ep.prev_reject, ep.task_uncertainty, ep.remaining_uncertainty,
+            ep.n_hidden, ep.n_unknown, ep.questions_asked, ep.last_score, ep.failed_attempts,
+            ep.rejections,
         )
 
     def _draw_persona(self, option: str | Persona | tuple[Persona, ...], rng: random.Random) -> Persona:

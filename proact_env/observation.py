@@ -51,8 +51,23 @@ def static_features(domain: str, persona: Persona | None) -> tuple[float, ...]:
     return domain_bits + persona.features() if persona is not None else domain_bits
 
 
+#: Features that change during an episode: the head of the vector (all but the two domain features),
+#: before `static_features`.
+N_DYNAMIC = len(BASE_FEATURES) - 2
+
+
+def new_observation(static: tuple[float, ...]) -> np.ndarray:
+    """The observation array of one episode, its fixed tail (domain, persona) filled in once, at reset.
+
+    `build_observation` writes the dynamic head into it on every step and returns a copy.
+    """
+    out = np.zeros(N_DYNAMIC + len(static), dtype=np.float32)
+    out[N_DYNAMIC:] = static
+    return out
+
+
 def build_observation(
-    *,
+    out: np.ndarray,
     turn: int,
     max_turns: int,
     prev_reject: bool,
@@ -64,19 +79,25 @@ def build_observation(
     last_score: float,
     failed_attempts: int,
     rejections: int,
-    static: tuple[float, ...],
 ) -> np.ndarray:
-    """The observation vector in the order of `BASE_FEATURES` (+ persona features)."""
-    return np.array([
+    """The observation vector in the order of `BASE_FEATURES` (+ persona features).
+
+    Writes the dynamic features into `out` (from `new_observation`) and returns a copy, so an
+    observation a caller keeps never changes. Positional: the env calls it on every step, and a
+    preallocated array costs less than building one from a list of floats (the float32 rounding is
+    the same).
+    """
+    questions = questions_asked / (QUESTIONS_PER_TURN * max_turns)
+    out[:N_DYNAMIC] = (  # the caps as conditionals, not min(): the same values, fewer calls
         turn / max_turns,
         float(prev_reject),
         task_uncertainty,
         remaining_uncertainty,
         1.0 - n_unknown / n_hidden if n_hidden else 1.0,
-        min(n_unknown, UNKNOWN_FACTS_CAP) / UNKNOWN_FACTS_CAP,
-        min(1.0, questions_asked / (QUESTIONS_PER_TURN * max_turns)),
+        (n_unknown if n_unknown < UNKNOWN_FACTS_CAP else UNKNOWN_FACTS_CAP) / UNKNOWN_FACTS_CAP,
+        questions if questions < 1.0 else 1.0,
         last_score,
-        min(1.0, failed_attempts / max_turns),
-        min(1.0, rejections / max_turns),
-        *static,
-    ], dtype=np.float32)
+        failed_attempts / max_turns if failed_attempts < max_turns else 1.0,
+        rejections / max_turns if rejections < max_turns else 1.0,
+    )
+    return out.copy()

@@ -73,13 +73,22 @@ class MessageStats(NamedTuple):
     prose_words: int
 
 
-@lru_cache(maxsize=4096)
 def message_stats(text: str) -> MessageStats:
-    """Questions and prose length of a message, computed once per distinct text.
+    """Questions and prose length of a message.
 
-    The env, the simulator and the reward all read these on every step; scripted
-    backbones repeat their messages, so the cache saves most of the regex work.
+    The env, the simulator and the reward all read these on every step. A text with
+    a "?" is computed once (cached): finding its questions takes the regex, and
+    scripted backbones repeat their questions. A text without one has no question and
+    costs only a split; it is not cached, since solutions rarely recur (a synthetic
+    Execute almost never does) and, cached, they pushed the recurring questions out.
     """
+    if "?" not in text:
+        return MessageStats((), len(strip_code(text).split()))
+    return _stats_with_questions(text)
+
+
+@lru_cache(maxsize=16384)
+def _stats_with_questions(text: str) -> MessageStats:
     prose = strip_code(text)
     questions = tuple(_QUESTION.findall(prose)) if "?" in prose else ()
     return MessageStats(questions, len(prose.split()))
@@ -116,3 +125,15 @@ def words_of(text: str) -> set[str]:
     if text.isascii():
         return set(text.encode().translate(_ASCII_WORDS).decode().split())
     return set(_UNICODE_WORD.findall(text.lower()))
+
+
+def spaced_words(text: str) -> str:
+    """The words of `words_of(text)`, in order, each between spaces.
+
+    For one word `w` (lower-case alphanumeric), ``f" {w} " in spaced_words(text)`` is
+    ``w in words_of(text)`` without building the set: a checker that looks up a handful of
+    words in a long message (the synthetic tasks' options) saves most of the work.
+    """
+    if text.isascii():
+        return f" {text.encode().translate(_ASCII_WORDS).decode()} "
+    return f" {' '.join(_UNICODE_WORD.findall(text.lower()))} "

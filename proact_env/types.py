@@ -32,7 +32,7 @@ class Action(IntEnum):
 
     @property
     def label(self) -> str:
-        return "Clarify" if self is Action.CLARIFY else "Execute"
+        return _ACTION_LABELS[self._value_]  # by value: reading `Action.CLARIFY` off the class costs ~0.1 µs
 
     @classmethod
     def parse(cls, value: Any) -> "Action":
@@ -57,6 +57,7 @@ class Action(IntEnum):
         return cls(as_int)
 
 
+_ACTION_LABELS = ("Clarify", "Execute")
 _ACTION_WORDS = {"clarify": Action.CLARIFY, "execute": Action.EXECUTE}
 _ACTION_LOOKUP: dict[Any, Action] = {0: Action.CLARIFY, 1: Action.EXECUTE, "Clarify": Action.CLARIFY, "Execute": Action.EXECUTE}
 

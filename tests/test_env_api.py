@@ -107,6 +107,20 @@ def _play_out(env) -> list:
     return steps
 
 
+def test_observations_are_copies_that_later_steps_leave_alone():
+    # the env writes each observation into one array per episode and hands out copies
+    env = gym.make("proact_env/Synthetic-v0").unwrapped
+    first, _ = env.reset(seed=4)
+    kept = first.copy()
+    snap = env.snapshot()
+    second, *_ = env.step(Action.CLARIFY)
+    assert np.array_equal(first, kept) and not np.shares_memory(first, second)
+    first[:] = 0.5  # a caller writing into its copy changes nothing the env returns next
+    env.restore(snap)
+    assert np.array_equal(env.observe(), kept)
+    assert np.array_equal(env.step(Action.CLARIFY)[0], second)
+
+
 def test_snapshot_branches_from_a_decision_point():
     env = gym.make("proact_env/Synthetic-v0").unwrapped
     env.reset(seed=3)

@@ -23,7 +23,16 @@ from proact_env.domains.planning.constraints import KEYWORDS as PLANNING_KEYWORD
 from proact_env.domains.synthetic.tasks import CODING_SLOTS, PLANNING_SLOTS, Slot, SyntheticTaskSource, slot_fact
 from proact_env.domains.synthetic.writer import ScriptedSyntheticBackbone
 from proact_env.simulator import DialogueContext, RuleBasedSimulator, SimulatorConfig, clarify_reaction_probs
-from proact_env.simulator.hearing import STOP_WORDS, facts_about, hear, is_open, states_fact, stem, vocabulary
+from proact_env.simulator.hearing import (
+    STOP_WORDS,
+    Hearing,
+    facts_about,
+    hear,
+    is_open,
+    states_fact,
+    stem,
+    vocabulary,
+)
 from proact_env.text import question_sentences, words_of
 from proact_env.types import HiddenFact
 
@@ -358,3 +367,37 @@ def test_every_fact_s_own_answer_states_it_and_a_vague_reply_does_not(mbpp_tasks
         for fact in task.hidden:
             assert states_fact(fact, fact.answer), fact
             assert not states_fact(fact, "I'm not sure, use your judgement."), fact
+
+
+def test_a_hearing_s_counts_are_those_of_its_questions():
+    # `hear` counts while it classifies; the counts must agree with the questions themselves
+    facts = tuple(slot_fact(Slot(n, label, pool, pool[0], True)) for n, (label, pool) in list(CODING_SLOTS.items())[:3])
+    asks = ["Which format do you want?", "Anything else I should know?", "How are you today?",
+            "Should it be sorted?", "What about duplicates?", "Tell me the format."]
+    rng = random.Random(0)
+    for _ in range(300):
+        message = " ".join(rng.sample(asks, rng.randint(1, 4)))
+        revealed = frozenset(f.key for f in facts if rng.random() < 0.4)
+        heard = hear(message, facts, revealed)
+        kinds = [q.kind for q in heard.questions]
+        assert Hearing.of(heard.questions) == heard
+        assert (heard.good, heard.repeated, heard.vague) == (kinds.count("good"), kinds.count("repeated"),
+                                                            kinds.count("vague"))
+        assert heard.open == sum(q.open for q in heard.questions)
+        assert heard.any_open == any(q.open for q in heard.questions)
+        assert heard.unclear == any(q.kind == "vague" and not q.open for q in heard.questions)
+        assert heard.quality() == {"questions": len(kinds), "good": heard.good, "repeated": heard.repeated,
+                                   "vague": heard.vague}
+        assert [heard.number(k) for k in ("good", "repeated", "vague", "other")] == [heard.good, heard.repeated,
+                                                                                    heard.vague, 0]
+        assert facts_about("Which format do you want?", facts) == (facts[0],)
+
+
+def test_a_fact_s_vocabulary_is_compiled_afresh_when_its_keywords_are_a_list():
+    # the memo is keyed by the keywords tuple's identity; a mutable list is never memoised
+    keywords = ["format"]
+    fact = HiddenFact("fmt", "The format is csv.", keywords)
+    assert facts_about("Which format?", (fact,)) == (fact,)
+    keywords[0] = "ordering"
+    assert facts_about("Which format?", (fact,)) == ()
+    assert facts_about("Which ordering?", (fact,)) == (fact,)

@@ -8,7 +8,7 @@ are shared by every domain's writer.
 
 from __future__ import annotations
 
-from typing import Any
+from typing import Any, Callable
 
 from proact_env.importing import resolve
 from proact_env.types import MessageRequest, ReferenceWriter, Task
@@ -48,6 +48,7 @@ class ScriptedBackbone:
 
     def __init__(self) -> None:
         self._writers: dict[type, ReferenceWriter] = {}
+        self._write_for: dict[type, Callable[[Task, MessageRequest], str]] = {}  # the writers' bound write_for
 
     def writer(self, kind: type) -> ReferenceWriter:
         """The scripted writer for tasks whose payload is of class `kind`."""
@@ -60,4 +61,8 @@ class ScriptedBackbone:
         return writer
 
     def write_for(self, task: Task, request: MessageRequest) -> str:
-        return self.writer(type(task.payload)).write_for(task, request)
+        kind = type(task.payload)
+        write = self._write_for.get(kind)  # one look-up per message, not a call to `writer` and an attribute
+        if write is None:
+            write = self._write_for[kind] = self.writer(kind).write_for
+        return write(task, request)

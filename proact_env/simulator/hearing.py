@@ -29,7 +29,7 @@ import re
 from functools import lru_cache
 from typing import Iterable, NamedTuple, Sequence
 
-from proact_env.text import question_sentences, strip_code
+from proact_env.text import message_stats, strip_code
 from proact_env.types import HiddenFact
 
 #: Words that occur in questions about anything: never evidence of a subject on their own.
@@ -175,15 +175,51 @@ def is_open(question: str) -> bool:
     return _OPEN.mentioned_in(terms_of(question))
 
 
+# A question is about a fact when its terms meet the fact's vocabulary: one set test on merged sets
+# (stems are str, n-grams and phrases tuples, so the two kinds never match each other), with the
+# question's set cached by its text and the fact's by the identity of its keywords tuple. Hearing
+# runs on every Clarify step, and hashing a fact's keywords (a dozen words) for an `lru_cache`
+# look-up cost more than the test itself.
+_SUBJECTS: dict[int, tuple[tuple[str, ...], frozenset]] = {}
+_MAX_SUBJECTS = 8192
+
+
+def _subject(keywords: Sequence[str]) -> frozenset:
+    """`vocabulary(keywords)`'s stems and phrases in one set, memoised per keywords tuple.
+
+    The memo holds the tuple itself, so its id cannot be reused while the entry lives; a list
+    (mutable) is compiled afresh every time.
+    """
+    entry = _SUBJECTS.get(id(keywords))
+    if entry is not None and entry[0] is keywords:
+        return entry[1]
+    vocab = vocabulary(tuple(keywords))
+    subject = vocab.stems | vocab.phrases
+    if type(keywords) is tuple:
+        if len(_SUBJECTS) >= _MAX_SUBJECTS:
+            _SUBJECTS.clear()
+        _SUBJECTS[id(keywords)] = (keywords, subject)
+    return subject
+
+
+def _said(question: str) -> frozenset:
+    """A question's content stems and n-grams in one set (cached like `terms_of`)."""
+    return _cached_said(question) if len(question) <= _CACHED_LENGTH else _merged(_terms(question))
+
+
+def _merged(terms: Terms) -> frozenset:
+    return terms.stems | terms.ngrams
+
+
+@lru_cache(maxsize=16384)
+def _cached_said(question: str) -> frozenset:
+    return _merged(_terms(question))  # not through `_cached_terms`: only open-question tests need a question's Terms
+
+
 def facts_about(question: str, hidden: Sequence[HiddenFact]) -> tuple[HiddenFact, ...]:
     """The hidden facts a question is about, in the task's order."""
-    stems, ngrams = terms_of(question)
-    found = []
-    for fact in hidden:
-        vocab = vocabulary(tuple(fact.keywords))
-        if not vocab.stems.isdisjoint(stems) or not vocab.phrases.isdisjoint(ngrams):
-            found.append(fact)
-    return tuple(found)
+    said = _said(question)
+    return tuple([fact for fact in hidden if not _subject(fact.keywords).isdisjoint(said)])
 
 
 GOOD, REPEATED, VAGUE = "good", "repeated", "vague"
@@ -207,33 +243,48 @@ class HeardQuestion(NamedTuple):
 
 
 class Hearing(NamedTuple):
-    """Every question of one Clarify turn, classified (a named tuple: the env builds one per Clarify step)."""
+    """Every question of one Clarify turn, classified, with the counts by kind.
+
+    `hear` counts while it classifies: the env, the simulator and the metrics read the
+    counts on every Clarify step (a named tuple: one is built per Clarify step). The
+    counts have no defaults, so a hearing cannot be built without them by mistake;
+    `Hearing.of(questions)` counts already classified questions.
+
+    Attributes:
+        questions: the questions, in the order asked.
+        good, repeated, vague: how many questions are of each kind.
+        open: how many of the vague ones are open ("anything else?").
+    """
 
     questions: tuple[HeardQuestion, ...]
+    good: int
+    repeated: int
+    vague: int
+    open: int
+
+    @classmethod
+    def of(cls, questions: Sequence[HeardQuestion]) -> "Hearing":
+        """The hearing of already classified questions, counted."""
+        kinds = [q.kind for q in questions]
+        return cls(tuple(questions), kinds.count(GOOD), kinds.count(REPEATED), kinds.count(VAGUE),
+                   sum(1 for q in questions if q.open))
 
     def number(self, kind: str) -> int:
         """Questions of a kind (``good``, ``repeated``, ``vague``)."""
-        return [q.kind for q in self.questions].count(kind)  # on one or two questions a generator costs more
-
-    @property
-    def good(self) -> int:
-        return self.number(GOOD)
-
-    @property
-    def repeated(self) -> int:
-        return self.number(REPEATED)
-
-    @property
-    def vague(self) -> int:
-        return self.number(VAGUE)
+        return getattr(self, kind) if kind in (GOOD, REPEATED, VAGUE) else 0
 
     @property
     def any_open(self) -> bool:
-        return any([q.open for q in self.questions])
+        return self.open > 0
+
+    @property
+    def unclear(self) -> bool:
+        """Some question is about nothing the user holds and does not invite them to add anything."""
+        return self.vague > self.open
 
     def targeted(self, revealed: Iterable[str] = ()) -> tuple[str, ...]:
         """Keys of the facts the questions target that are not in `revealed`, first asked first, once each."""
-        skip = set(revealed)
+        skip = set(revealed) if revealed != () else ()  # the simulator asks with nothing to skip, every answer
         keys: dict[str, None] = {}
         for question in self.questions:
             for key in question.targets:
@@ -244,18 +295,15 @@ class Hearing(NamedTuple):
     def quality(self) -> dict[str, int]:
         """The per-step metric (`info["question_quality"]`): questions, good, repeated, vague.
 
-        One pass over the questions (the env reports it on every Clarify step), not one per kind.
+        From the counts `hear` kept (the env reports it on every Clarify step).
         """
-        counts = {"questions": len(self.questions), GOOD: 0, REPEATED: 0, VAGUE: 0}
-        for question in self.questions:
-            counts[question.kind] += 1
-        return counts
+        return {"questions": len(self.questions), GOOD: self.good, REPEATED: self.repeated, VAGUE: self.vague}
 
 
 def questions_of(message: str) -> tuple[str, ...]:
     """The questions a user hears in a Clarify message: its question sentences, or, when it has
     none ("Tell me the output format."), its prose as one request."""
-    questions = question_sentences(message)
+    questions = message_stats(message).questions  # `question_sentences`, one call less: heard on every Clarify
     if questions:
         return questions
     prose = " ".join(strip_code(message).split())
@@ -265,16 +313,24 @@ def questions_of(message: str) -> tuple[str, ...]:
 def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | set[str]) -> Hearing:
     """Classify every question of a Clarify `message` against the task's hidden facts (see the module doc)."""
     heard = []
+    good = repeated = vague = n_open = 0
     hidden = tuple(hidden)
     for question in questions_of(message):
         # not cached per (question, facts): a task's facts rarely recur together, so such a cache mostly
-        # missed and cost more in hashing than matching does (the question's terms are cached)
+        # missed and cost more in hashing than matching does (each side's terms are cached)
         targets = tuple([fact.key for fact in facts_about(question, hidden)])
         if not targets:
-            heard.append(HeardQuestion(question, (), VAGUE, is_open(question)))
-        else:  # `issuperset` is `all(key in revealed ...)` in C: hearing runs on every Clarify step
-            heard.append(HeardQuestion(question, targets, REPEATED if revealed.issuperset(targets) else GOOD))
-    return Hearing(tuple(heard))
+            opens = is_open(question)
+            heard.append(HeardQuestion(question, (), VAGUE, opens))
+            vague += 1
+            n_open += opens
+        elif revealed.issuperset(targets):  # `all(key in revealed ...)` in C: hearing runs on every Clarify step
+            heard.append(HeardQuestion(question, targets, REPEATED))
+            repeated += 1
+        else:
+            heard.append(HeardQuestion(question, targets, GOOD))
+            good += 1
+    return Hearing(tuple(heard), good, repeated, vague, n_open)
 
 
 def states_fact(fact: HiddenFact, reply: str) -> bool:

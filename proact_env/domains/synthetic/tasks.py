@@ -21,7 +21,7 @@ from itertools import combinations, permutations
 from typing import Any, NamedTuple
 
 from proact_env.rng import pick, pick_count, pick_index, truncated_cdfs
-from proact_env.text import words_of
+from proact_env.text import spaced_words
 from proact_env.types import HiddenFact, Task, TaskScore
 
 
@@ -178,11 +178,19 @@ class SyntheticSpec:
     def score(self, message: str) -> TaskScore:
         if not self.slots:  # nothing was left unsaid: any solution does
             return TaskScore(score=1.0, passed=0, total=0, details={"slots_met": {}, "missed_facts": []})
-        words = words_of(message)
+        spaced = spaced_words(message)
         met: dict[str, bool] = {}
         missed = []
         for slot in self.slots:  # one pass: scoring runs on every Execute step
-            met[slot.name] = hit = words.intersection(slot.options) == {slot.truth}
+            # met: the message names the right option and no other; options are single words, so
+            # each is one substring test on the spaced words (`words_of` would build a set of them all)
+            hit = f" {slot.truth} " in spaced
+            if hit:
+                for option in slot.options:
+                    if option != slot.truth and f" {option} " in spaced:
+                        hit = False
+                        break
+            met[slot.name] = hit
             if slot.hidden and not hit:
                 missed.append(slot.name)
         passed = sum(met.values())
@@ -190,8 +198,10 @@ class SyntheticSpec:
         return TaskScore(passed / total, passed, total, {"slots_met": met, "missed_facts": missed})
 
     def uncertainty(self, revealed: frozenset[str]) -> float:
-        unknown = len([s for s in self.slots if s.hidden and s.name not in revealed])
-        return 1.0 - self.guess_rate**unknown
+        unknown = 0
+        for s in self.slots:  # a loop, not a list: the env asks after every reveal
+            unknown += s.hidden and s.name not in revealed
+        return 1.0 - (1.0 / self.n_options) ** unknown  # `guess_rate`, inline
 
 
 @dataclass(frozen=True)

@@ -32,6 +32,8 @@ _EXECUTE_OPENERS = {
     "coding": ("Here is my solution.", "Here is a first version.", "This should do it."),
     "planning": ("Here is the plan.", "Here is a first draft of the plan.", "This plan should work."),
 }
+#: bound once: reading a member off the Enum class costs ~0.1 µs in Python 3.11 (every message tests it)
+_CLARIFY = Action.CLARIFY
 
 
 def _join(words: list[str], last: str) -> str:
@@ -61,7 +63,7 @@ class ScriptedSyntheticBackbone:
     def write_for(self, task: Task, request: MessageRequest) -> str:
         spec = payload_for(self, task, SyntheticSpec)
         rng = request.rng
-        if request.action is Action.CLARIFY:
+        if request.action is _CLARIFY:
             return self._clarify(spec, request.revealed, pick_index(rng, len(_OPENERS[1]) * len(_QUESTION_TEMPLATES)))
         domain = task.domain
         revealed = request.revealed
@@ -89,15 +91,18 @@ class ScriptedSyntheticBackbone:
         self, spec: SyntheticSpec, domain: str, revealed: frozenset[str], values: dict[str, str], variant: int
     ) -> str:
         opener = _EXECUTE_OPENERS[domain][variant]
-        chosen, assumed = [], []
+        coding = domain == "coding"
+        chosen, settings, assumed = [], [], []
         for s in spec.slots:  # one pass: an Execute is written on every other step
-            chosen.append(f"{values[s.name]} {s.label}")
+            value = values[s.name]
+            chosen.append(f"{value} {s.label}")
+            if coding:
+                settings.append(f'"{s.label}": "{value}"')
             if s.hidden and s.name not in revealed:
                 assumed.append(s.label)
         choices = _join(chosen, "and") if chosen else "your request as stated"
-        if domain == "coding":
-            settings = ", ".join([f'"{s.label}": "{values[s.name]}"' for s in spec.slots])
-            body = f"```python\nSETTINGS = {{{settings}}}\n\n\ndef run(records):\n    return apply_settings(records, SETTINGS)\n```"
+        if coding:
+            body = f"```python\nSETTINGS = {{{', '.join(settings)}}}\n\n\ndef run(records):\n    return apply_settings(records, SETTINGS)\n```"
             message = f"{opener}\n\n{body}\nIt uses {choices}."
         else:
             message = f"{opener}\nOutline: arrival, main activities, wrap-up.\nChoices: {choices}."
