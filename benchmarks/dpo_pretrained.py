@@ -1,6 +1,6 @@
 """DPO from a pretrained model: SmolLM2-135M-Instruct (a 135M model) learns when to ask, on CPU.
 
-    PYTHONPATH=. python benchmarks/dpo_pretrained.py [--pairs 320] [--episodes 100] [--quick]
+    PYTHONPATH=. python benchmarks/dpo_pretrained.py [--pairs 128] [--episodes 60] [--quick]
 
 The decision-only pipeline (label completions "Clarify:" / "Execute:") with a real pretrained
 base and LoRA, measured the way a reviewer would:
@@ -20,14 +20,14 @@ base and LoRA, measured the way a reviewer would:
    clarify_once and threshold for each run and for the mean of the three runs, and where each
    loses value (the lost-value breakdown). `results.json` per split in `--out`.
 
-Cost on a CPU: 320 pairs x 3 seeds of one epoch at batch 8 is 120 steps, and the first seed first
-computes the reference log-probs of the pairs (40 forward passes over 16 sequences of ~190 tokens);
-the other seeds reuse them (`reference_from`: the reference is the adapter-free base, the same for
-every seed).
-Sized from the estimate that a forward and backward pass over 8 sequences of 300 tokens takes ~10 s
-on 2 idle cores, this was meant to take under 60 minutes there; measured on one busy CPU thread, one
-reference batch took 55-65 s, which puts the default size at several hours on such a machine. On a
-small CPU, shrink `--pairs` and `--episodes` first. `--quick` is a smoke-size run.
+Cost on a CPU (the defaults: 128 pairs, 3 seeds of one epoch at batch 8, 60 held-out episodes per
+split): 16 steps a seed; the first seed first scores the pairs under the reference (16 batches),
+the other seeds reuse those values (`reference_from`: the reference is the adapter-free base, the
+same for every seed), and TRL's LM head scores the completion positions only
+(`agents/trl_adapter.score_only_labelled_positions`). Measured on a 2-core machine shared with
+other jobs: seeds 836 s (with the reference pass), 417 s and 247 s; data and training 1,571 s,
+the two held-out splits 457 s and 608 s; the whole run 2,636 s (44 minutes). `--quick` is a
+smoke-size run.
 
 On a GPU: ``--pairs 4000 --epochs 2 --batch_size 32 --target all-linear --lora_r 16 --lr 2e-4
 --episodes 2000`` (bf16 is used automatically where supported with ``--bf16``); everything else
@@ -72,7 +72,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--states", type=int, default=300, help="synthetic states to expand into conversations")
     parser.add_argument("--lookahead", type=int, default=16, help="rollouts per branch")
     parser.add_argument("--max_turns", type=int, default=4, help="turns per conversation (short prompts)")
-    parser.add_argument("--pairs", type=int, default=320, help="training pairs drawn from the data")
+    parser.add_argument("--pairs", type=int, default=128, help="training pairs drawn from the data")
     parser.add_argument("--heldout_persona", default="busy_manager", help="the preset never trained on")
     parser.add_argument("--train_seeds", default="0,1,2", help="training seeds (comma-separated)")
     parser.add_argument("--epochs", type=float, default=1.0)
@@ -82,7 +82,7 @@ def parse_args() -> argparse.Namespace:
     parser.add_argument("--target", default=SMOLLM2_LAST_FOUR_QV,
                         help="LoRA target modules: a regex (default: SmolLM2's last four layers' q/v) or all-linear")
     parser.add_argument("--bf16", action="store_true", help="bfloat16 training (GPU only)")
-    parser.add_argument("--episodes", type=int, default=100, help="held-out episodes per split and policy")
+    parser.add_argument("--episodes", type=int, default=60, help="held-out episodes per split and policy")
     parser.add_argument("--bench_seed", type=int, default=1000, help="seeds the held-out episodes")
     parser.add_argument("--seed", type=int, default=0, help="seeds the data")
     parser.add_argument("--quick", action="store_true", help="smoke size: 60 states, 32 pairs, 2 seeds, 20 episodes")
