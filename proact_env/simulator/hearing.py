@@ -247,8 +247,7 @@ class Hearing(NamedTuple):
 
     `hear` counts while it classifies: the env, the simulator and the metrics read the
     counts on every Clarify step (a named tuple: one is built per Clarify step). The
-    counts have no defaults, so a hearing cannot be built without them by mistake;
-    `Hearing.of(questions)` counts already classified questions.
+    counts have no defaults, so a hearing cannot be built without them by mistake.
 
     Attributes:
         questions: the questions, in the order asked.
@@ -261,13 +260,6 @@ class Hearing(NamedTuple):
     repeated: int
     vague: int
     open: int
-
-    @classmethod
-    def of(cls, questions: Sequence[HeardQuestion]) -> "Hearing":
-        """The hearing of already classified questions, counted."""
-        kinds = [q.kind for q in questions]
-        return cls(tuple(questions), kinds.count(GOOD), kinds.count(REPEATED), kinds.count(VAGUE),
-                   sum(1 for q in questions if q.open))
 
     def number(self, kind: str) -> int:
         """Questions of a kind (``good``, ``repeated``, ``vague``)."""
