@@ -33,8 +33,7 @@ def completion_logprobs(
     progress: Progress | None = None,
 ) -> list[float]:
     """Sum of log p(completion tokens | prompt) for every (prompt, completion) pair."""
-    torch = require("torch", "dpo")
-    device = next(model.parameters()).device
+    pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
     results: list[float] = []
     for start in range(0, len(prompts), batch_size):
         rows = []
@@ -42,17 +41,22 @@ def completion_logprobs(
             prompt_ids = tokenizer(text=prompt)["input_ids"]
             full_ids = tokenizer(text=prompt + completion)["input_ids"]
             rows.append((full_ids, _common_prefix(prompt_ids, full_ids)))
-        pad = tokenizer.pad_token_id if tokenizer.pad_token_id is not None else 0
-        input_ids, attention = right_padded([ids for ids, _ in rows], pad)
-        with torch.no_grad():
-            logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits.float()
-        logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(2, input_ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1)
-        for i, (ids, prompt_len) in enumerate(rows):
-            # token t is predicted at position t-1; the completion's tokens are prompt_len .. len(ids)-1
-            results.append(float(logps[i, max(prompt_len, 1) - 1 : len(ids) - 1].sum()))
+        results += token_logprobs(model, rows, pad)
         if progress is not None:
             progress(len(rows))
     return results
+
+
+def token_logprobs(model: Any, rows: Sequence[tuple[Sequence[int], int]], pad: int) -> list[float]:
+    """Sum of log p(row[n:] | row[:n]) for every (token ids, n) row, in one right-padded forward pass."""
+    torch = require("torch", "dpo")
+    device = next(model.parameters()).device
+    input_ids, attention = right_padded([ids for ids, _ in rows], pad)
+    with torch.no_grad():
+        logits = model(input_ids=input_ids.to(device), attention_mask=attention.to(device)).logits.float()
+    logps = torch.log_softmax(logits[:, :-1], dim=-1).gather(2, input_ids[:, 1:].to(device).unsqueeze(-1)).squeeze(-1)
+    # token t is predicted at position t-1; the scored tokens are n .. len(ids)-1
+    return [float(logps[i, max(n, 1) - 1 : len(ids) - 1].sum()) for i, (ids, n) in enumerate(rows)]
 
 
 def right_padded(rows: Sequence[Sequence[int]], pad: int) -> tuple[Any, Any]:

@@ -26,7 +26,7 @@ import random
 from dataclasses import dataclass
 from typing import Any, Mapping, Sequence
 
-from proact_env.agents.logprobs import right_padded
+from proact_env.agents.logprobs import right_padded, token_logprobs
 from proact_env.agents.trl_env import environment_factory, episode_dataset
 from proact_env.errors import require
 
@@ -99,14 +99,9 @@ def call_shares(model: Any, prompts: list[list[int]], answers: list[list[int]], 
     """Per prompt, the model's probability of `answers[0]` among `answers` (each answer's tokens scored whole)."""
     torch = require("torch", "dpo")
     shares = []
-    with torch.no_grad():
-        for prompt in prompts:
-            input_ids, mask = right_padded([prompt + answer for answer in answers], pad)
-            logps = torch.log_softmax(model(input_ids=input_ids, attention_mask=mask).logits.float()[:, :-1], dim=-1)
-            picked = logps.gather(2, input_ids[:, 1:].unsqueeze(-1)).squeeze(-1)
-            totals = torch.stack([picked[i, len(prompt) - 1:len(prompt) + len(answer) - 1].sum()
-                                  for i, answer in enumerate(answers)])
-            shares.append(float(torch.softmax(totals, dim=0)[0]))
+    for prompt in prompts:
+        totals = torch.tensor(token_logprobs(model, [(prompt + answer, len(prompt)) for answer in answers], pad))
+        shares.append(float(torch.softmax(totals, dim=0)[0]))
     return shares
 
 

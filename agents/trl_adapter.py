@@ -10,6 +10,7 @@ environments in `trl_env.py` import nothing from TRL: they follow its
 
 from __future__ import annotations
 
+import hashlib
 import inspect
 import json
 import os
@@ -131,8 +132,6 @@ TOKEN_COLUMNS = ("prompt_ids", "chosen_ids", "rejected_ids")
 
 
 def _pairs_digest(dataset: Any) -> str:
-    import hashlib
-
     digest = hashlib.sha256()
     for column in TOKEN_COLUMNS:
         digest.update(json.dumps([list(ids) for ids in dataset[column]]).encode())
