@@ -123,6 +123,7 @@ def test_a_seed_reusing_anothers_reference_trains_exactly_as_if_it_had_scored_it
 def test_scoring_only_labelled_positions_changes_the_cost_not_the_log_probs_or_gradients(tmp_path):
     import torch
     from transformers import AutoModelForCausalLM
+    import trl.trainer.utils as trl_utils
     from trl.trainer.utils import add_fused_lm_head
 
     from proact_env.agents import trl_adapter
@@ -141,9 +142,11 @@ def test_scoring_only_labelled_positions_changes_the_cost_not_the_log_probs_or_g
 
     try:
         assert trl_adapter.score_only_labelled_positions(False) is False
+        assert not trl_utils._use_triton(torch.device("cpu"))  # TRL's own choice: every position on a CPU
         shipped = scored()
         assert trl_adapter.score_only_labelled_positions(True) is True
         assert trl_adapter.score_only_labelled_positions(True) is True  # idempotent: wraps TRL's choice once
+        assert trl_utils._use_triton(torch.device("cpu"))  # the fused head now compacts on a CPU: the other path
         compact = scored()
     finally:
         trl_adapter.score_only_labelled_positions(True)
