@@ -122,8 +122,8 @@ def test_a_seed_reusing_anothers_reference_trains_exactly_as_if_it_had_scored_it
 
 def test_scoring_only_labelled_positions_changes_the_cost_not_the_log_probs_or_gradients(tmp_path):
     import torch
-    from transformers import AutoModelForCausalLM
     import trl.trainer.utils as trl_utils
+    from transformers import AutoModelForCausalLM
     from trl.trainer.utils import add_fused_lm_head
 
     from proact_env.agents import trl_adapter
