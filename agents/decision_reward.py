@@ -24,12 +24,19 @@ import gymnasium as gym
 import numpy as np
 
 import proact_env  # noqa: F401  (registers the env ids)
-from proact_env.agents.trl_env import SYSTEM_PROMPT
+from proact_env.agents.logprobs import answer_shares
 from proact_env.errors import require
 from proact_env.solver import SyntheticSolver
 from proact_env.types import Action
 
 ANSWER_INSTRUCTION = "Answer with one word: Clarify or Execute."
+#: the answers a decision prompt asks for, Clarify first
+DECISION_WORDS = ("Clarify", "Execute")
+#: the system turn of a decision prompt: no tools here (the episode prompt's system turn names them)
+DECISION_SYSTEM_PROMPT = ("You advise an assistant helping a user with a request, some of which is not in the "
+                          "request. At each turn the assistant either asks the user a short question or delivers "
+                          "the solution. Questions cost the user's patience; a solution that misses what they "
+                          "wanted fails.")
 _DECISION_WORD = re.compile(r"\b(clarify|execute)\b", re.IGNORECASE)
 
 
@@ -46,7 +53,8 @@ def read_decision(completion: Any) -> Action | None:
 
 
 def decision_dataset(n_states: int, *, first_seed: int = 0, explore: float = 0.3,
-                     env_kwargs: Mapping[str, Any] | None = None, system_prompt: str = SYSTEM_PROMPT) -> Any:
+                     env_kwargs: Mapping[str, Any] | None = None,
+                     system_prompt: str = DECISION_SYSTEM_PROMPT) -> Any:
     """`n_states` decision points of Synthetic-v0 with their exact Q-values, as a `datasets.Dataset`.
 
     Episodes from seed `first_seed` are played by the optimal policy, which takes
@@ -86,13 +94,13 @@ class QStarReward:
 
     `records` collects, for every scored completion, its decision point
     ``(seed, turn)``, the regret V*(s) - Q*(s, a) (the metric of this task) and
-    whether it was readable; the caller empties it between phases.
+    the decision it named (None: unreadable); the caller empties it between phases.
     """
 
     __name__ = "q_star"
 
     def __init__(self) -> None:
-        self.records: list[tuple[tuple[int, int], float, bool]] = []
+        self.records: list[tuple[tuple[int, int], float, Action | None]] = []
 
     def __call__(self, completions: list[Any], q_clarify: list[float], q_execute: list[float],
                  seed: list[int], turn: list[int], **kwargs: Any) -> list[float]:
@@ -100,6 +108,34 @@ class QStarReward:
         for completion, qc, qe, key in zip(completions, q_clarify, q_execute, zip(seed, turn), strict=True):
             action = read_decision(completion)
             value = min(qc, qe) if action is None else (qc if action is Action.CLARIFY else qe)
-            self.records.append((key, max(qc, qe) - value, action is not None))
+            self.records.append((key, max(qc, qe) - value, action))
             rewards.append(value)
         return rewards
+
+
+def decision_prompt_ids(tokenizer: Any, rows: Any) -> list[list[int]]:
+    """Token ids of each row's prompt, rendered by the chat template as TRL renders a conversational prompt."""
+    return [tokenizer(tokenizer.apply_chat_template(prompt, add_generation_prompt=True, tokenize=False),
+                      add_special_tokens=False)["input_ids"] for prompt in rows["prompt"]]
+
+
+def decision_answer_ids(tokenizer: Any) -> list[list[int]]:
+    """Token ids of each of `DECISION_WORDS` as a whole answer (the turn ends after it)."""
+    return [tokenizer(word + tokenizer.eos_token, add_special_tokens=False)["input_ids"] for word in DECISION_WORDS]
+
+
+def expected_regret(model: Any, tokenizer: Any, rows: Any) -> list[float]:
+    """Each decision point's regret in expectation over the model's own choice, with no sampling noise.
+
+    The model's probabilities of answering exactly "Clarify" and exactly
+    "Execute", renormalised over the two, weight the two regrets. Exact for a
+    model that answers in this format (a warmed one does, 100% greedy); a model
+    that writes prose instead has its sampled regret measured by `QStarReward`.
+    """
+    shares = answer_shares(model, decision_prompt_ids(tokenizer, rows), decision_answer_ids(tokenizer),
+                           tokenizer.pad_token_id)
+    regrets = []
+    for p_clarify, qc, qe in zip(shares, rows["q_clarify"], rows["q_execute"], strict=True):
+        best = max(qc, qe)
+        regrets.append(p_clarify * (best - qc) + (1.0 - p_clarify) * (best - qe))
+    return regrets

@@ -41,10 +41,11 @@ class GRPOTrainingConfig:
         target_modules: modules that get adapters. Default ``"all-linear"``.
         seed: seeds the adapter initialisation, the data order and sampling. Default ``0``.
         logging_steps: log every this many steps. Default ``1``.
-        tool_warmup_steps: supervised steps teaching the tool-call syntax before GRPO, on calls of
-            ``clarify``/``execute`` drawn with even odds (decision mode only; `agents/tool_warmup.py`):
-            for a model that calls no tool zero-shot, whose groups would otherwise all score alike.
-            The "before" evaluation is then the warmed model. Default ``0`` (none).
+        warmup_steps: supervised steps teaching the answer format before GRPO, every prompt answered
+            by both decisions alike (decision mode: the calls ``clarify()``/``execute()``; q mode: the
+            words "Clarify"/"Execute"; `agents/answer_warmup.py`): for a model that does not answer in
+            the format zero-shot, whose groups would otherwise all score alike. The "before" evaluation
+            is then the warmed model. Default ``0`` (none).
         bf16: train in bfloat16 (GPU only). Default ``False``.
         use_vllm: generate with vLLM colocated on the GPU (GPU only, needs vllm). Default ``False``.
         extra: further `trl.GRPOConfig` fields, passed as they are.
@@ -72,7 +73,7 @@ class GRPOTrainingConfig:
     target_modules: str | list[str] = "all-linear"
     seed: int = 0
     logging_steps: int = 1
-    tool_warmup_steps: int = 0
+    warmup_steps: int = 0
     bf16: bool = False
     use_vllm: bool = False
     extra: dict[str, Any] = field(default_factory=dict)
@@ -90,9 +91,9 @@ class GRPOTrainingConfig:
         if self.num_generations < 2:
             raise ValueError(f"num_generations must be >= 2 (GRPO compares rollouts of one episode), "
                              f"got {self.num_generations!r}")
-        if self.tool_warmup_steps < 0 or (self.tool_warmup_steps and self.mode != "decision"):
-            raise ValueError(f"tool_warmup_steps must be >= 0 and needs mode 'decision' (its tools take no "
-                             f"arguments), got {self.tool_warmup_steps!r} in mode {self.mode!r}")
+        if self.warmup_steps < 0 or (self.warmup_steps and self.mode == "text"):
+            raise ValueError(f"warmup_steps must be >= 0 and needs mode 'decision' or 'q' (text mode's answers "
+                             f"carry the model's own words), got {self.warmup_steps!r} in mode {self.mode!r}")
         if self.beta < 0 or not 0.0 <= self.lora_dropout < 1.0:
             raise ValueError(f"need beta >= 0 and 0 <= lora_dropout < 1, got {self.beta!r}, {self.lora_dropout!r}")
 

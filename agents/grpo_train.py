@@ -9,9 +9,9 @@ Three modes (`GRPOTrainingConfig.mode`):
 - ``q``: single decisions on Synthetic-v0 decision points, rewarded by the
   exact Q*(s, a) (`proact_env.agents.decision_reward`).
 
-With `tool_warmup_steps`, supervised steps first teach the tool-call syntax
-(`proact_env.agents.tool_warmup`), and the evaluation before training is of
-the warmed model. Evaluation plays the held-out episodes (seeds from `EVAL_FIRST_SEED`) through
+With `warmup_steps`, supervised steps first teach the answer format (the
+tool-call syntax, or the decision word; `proact_env.agents.answer_warmup`),
+and the evaluation before training is of the warmed model. Evaluation plays the held-out episodes (seeds from `EVAL_FIRST_SEED`) through
 the trainer's own rollout loop (`trainer.evaluate`), once before training (the
 adapter starts as the identity, so this is the base model) and once after;
 each seed's mean over `eval_samples` samples pairs the two, and the paired 95%
@@ -31,9 +31,9 @@ from typing import Any, Callable
 import numpy as np
 
 from proact_env.agents import trl_adapter
-from proact_env.agents.decision_reward import QStarReward, decision_dataset
+from proact_env.agents.answer_warmup import decision_word_data, tool_call_data, warm_up
+from proact_env.agents.decision_reward import QStarReward, decision_dataset, expected_regret
 from proact_env.agents.grpo_config import GRPOTrainingConfig
-from proact_env.agents.tool_warmup import warm_up_tool_calls
 from proact_env.agents.trl_env import (
     EVAL_FIRST_SEED,
     EpisodeLog,
@@ -46,8 +46,12 @@ from proact_env.benchmark.paired import paired_difference
 from proact_env.benchmark.plots import new_figure
 from proact_env.errors import require
 from proact_env.io import atomic_write_text
+from proact_env.types import Action
 
 logger = logging.getLogger(__name__)
+
+#: the warm-up's adapter, kept in the output folder: GRPO's adapter was trained on top of it
+WARMUP_ADAPTER = "warmup_adapter"
 
 
 def load_policy_model(name_or_path: str, *, bf16: bool = False) -> tuple[Any, Any]:
@@ -62,6 +66,23 @@ def load_policy_model(name_or_path: str, *, bf16: bool = False) -> tuple[Any, An
         tokenizer.pad_token = tokenizer.eos_token
     kwargs = {"dtype": torch.bfloat16} if bf16 else {}
     return transformers.AutoModelForCausalLM.from_pretrained(path, **kwargs), tokenizer
+
+
+def load_trained(output: str | Path) -> tuple[Any, Any]:
+    """The trained policy of a run's output folder: the base, the warm-up merged into it if any, GRPO's adapter.
+
+    GRPO's adapter alone on the base is not the trained policy when the run
+    warmed up first: it was trained on the warmed weights.
+    """
+    peft = require("peft", "dpo")
+    transformers = require("transformers", "dpo")
+    output = Path(output)
+    config = json.loads((output / "results.json").read_text(encoding="utf-8"))["config"]
+    model, _ = load_policy_model(config["model"])
+    if (output / WARMUP_ADAPTER).exists():
+        model = peft.PeftModel.from_pretrained(model, str(output / WARMUP_ADAPTER)).merge_and_unload()
+    model = peft.PeftModel.from_pretrained(model, str(output)).eval()
+    return model, transformers.AutoTokenizer.from_pretrained(str(output))
 
 
 class _Phase:
@@ -86,11 +107,34 @@ class _Phase:
             self.eval_set = episode_dataset(config.eval_episodes, first_seed=EVAL_FIRST_SEED)
             self.metric = "episode_return"
 
+    def references(self) -> dict[str, float] | None:
+        """q mode: the held-out regret of the two constant policies, and how often clarifying is optimal.
+
+        A warmed model answers each prompt either way at even odds, so beating it
+        is easy; a policy that has learnt something about the states also beats
+        the better of "always clarify" and "always execute".
+        """
+        if self.reward is None:
+            return None
+        clarify, execute = np.array(self.eval_set["q_clarify"]), np.array(self.eval_set["q_execute"])
+        best = np.maximum(clarify, execute)
+        return {"always_clarify_regret": float(np.mean(best - clarify)),
+                "always_execute_regret": float(np.mean(best - execute)),
+                "clarify_is_optimal_share": float(np.mean(clarify > execute))}
+
+    def exact_regrets(self, model: Any, tokenizer: Any) -> list[float] | None:
+        """q mode: each held-out point's regret in expectation over the model's choice (no sampling noise)."""
+        if self.reward is None:
+            return None
+        model.eval()
+        return expected_regret(model, tokenizer, self.eval_set)
+
     def take(self) -> list[tuple[Any, dict[str, float]]]:
         """(episode key, metrics) of every rollout since the last call."""
         if self.reward is not None:
             records, self.reward.records = self.reward.records, []
-            return [(key, {"regret": regret, "readable": float(readable)}) for key, regret, readable in records]
+            return [(key, {"regret": regret, "readable": float(action is not None),
+                           "clarified": float(action is Action.CLARIFY)}) for key, regret, action in records]
         return [(r.seed, {"episode_return": r.episode_return, "success": float(r.success), "r_task": r.r_task,
                           "turns": r.turns, "clarify_turns": r.clarify_turns, "finished": float(r.finished),
                           "env_seconds": r.env_seconds})
@@ -111,6 +155,15 @@ def _evaluate(trainer: Any, phase: _Phase) -> dict[Any, dict[str, float]]:
     return _per_episode(phase.take())
 
 
+def _exact_summary(before: list[float] | None, after: list[float] | None) -> dict[str, Any] | None:
+    """Expected regret before and after, and their paired difference over the held-out points."""
+    if before is None or after is None:
+        return None
+    return {"before": dict(zip(("mean", "ci95"), mean_ci(np.array(before)))),
+            "after": dict(zip(("mean", "ci95"), mean_ci(np.array(after)))),
+            "after_minus_before": paired_difference(after, before)}
+
+
 def _summary(episodes: dict[Any, dict[str, float]]) -> dict[str, Any]:
     names = next(iter(episodes.values())).keys()
     return {name: dict(zip(("mean", "ci95"), mean_ci(np.array([e[name] for e in episodes.values()]))))
@@ -126,12 +179,12 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     if phase.factory is not None:
         trl_adapter.use_tool_chat_template(tokenizer)
     warmup = None
-    if config.tool_warmup_steps:
-        progress(f"teaching the tool-call syntax: {config.tool_warmup_steps} supervised steps")
-        model, warmup = warm_up_tool_calls(model, tokenizer, steps=config.tool_warmup_steps, seed=config.seed,
-                                           env_id=config.env_id, env_kwargs=config.env_kwargs)
-        progress(f"greedy tool-call rate {warmup.calls_before:.0%} -> {warmup.calls_after:.0%}; P(clarify) per "
-                 f"check prompt {', '.join(f'{share:.2f}' for share in warmup.first_call_share)}")
+    if config.warmup_steps:
+        progress(f"teaching the answer format: {config.warmup_steps} supervised steps")
+        model, warmup = warm_up(model, tokenizer, _warmup_data(config, tokenizer), steps=config.warmup_steps,
+                                seed=config.seed, save_to=config.output / WARMUP_ADAPTER)
+        progress(f"greedy answers in the format {warmup.format_rate_before:.0%} -> {warmup.format_rate_after:.0%}; "
+                 f"P(clarify) per check prompt {', '.join(f'{share:.2f}' for share in warmup.first_answer_share)}")
     trainer = trl_adapter.grpo_trainer(
         model, trl_adapter.grpo_arguments(config, use_gpu=use_gpu), phase.train_set, tokenizer,
         trl_adapter.lora_config(config), environment_factory=phase.factory,
@@ -139,6 +192,7 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     )
     progress(f"evaluating the model before GRPO on {config.eval_episodes} held-out episodes")
     before = _evaluate(trainer, phase)
+    exact_before = phase.exact_regrets(trainer.model, tokenizer)
     progress(f"training {config.max_steps} steps")
     start = time.perf_counter()
     trainer.train()
@@ -146,6 +200,7 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     rollouts = phase.take()
     progress("evaluating the trained adapter on the same episodes")
     after = _evaluate(trainer, phase)
+    exact_after = phase.exact_regrets(trainer.model, tokenizer)
 
     keys = sorted(before)
     if sorted(after) != keys:
@@ -158,13 +213,15 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
         "held_out_episodes": len(keys),
         "before": _summary(before),
         "after": _summary(after),
+        "held_out_references": phase.references(),
+        "expected_regret": _exact_summary(exact_before, exact_after),
         "after_minus_before": paired_difference([after[k][phase.metric] for k in keys],
                                                 [before[k][phase.metric] for k in keys]),
         "train_seconds": train_seconds,
         "train_rollouts": len(rollouts),
         "rollouts_per_second": len(rollouts) / train_seconds,
         "env_share_of_train_time": env_seconds / train_seconds,
-        "tool_warmup": warmup.to_dict() if warmup is not None else None,
+        "warmup": warmup.to_dict() if warmup is not None else None,
         "groups_with_reward_spread": _share_of_groups_with_reward_spread(rollouts, phase.metric),
         "device": "cuda" if use_gpu else "cpu",
         "versions": _versions(),
@@ -176,6 +233,14 @@ def train(config: GRPOTrainingConfig, progress: Callable[[str], None] = logger.i
     atomic_write_text(config.output / "training_log.json", json.dumps(log, indent=2) + "\n")
     plot_training(log, results, config.output / "grpo.png")
     return results
+
+
+def _warmup_data(config: GRPOTrainingConfig, tokenizer: Any) -> Any:
+    """The mode's warm-up prompts and answers: tool calls on episode prompts, or decision words on decision points."""
+    if config.mode == "q":
+        return decision_word_data(tokenizer, examples=32, check_prompts=8, env_kwargs=config.env_kwargs)
+    return tool_call_data(tokenizer, examples=32, check_prompts=8, mode=config.mode, env_id=config.env_id,
+                          env_kwargs=config.env_kwargs)
 
 
 def _share_of_groups_with_reward_spread(rollouts: list[tuple[Any, dict[str, float]]], metric: str) -> float | None:

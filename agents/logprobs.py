@@ -172,3 +172,13 @@ class ActionScorer:
     def decide_many(self, prompts: Sequence[str]) -> list[Action]:
         return [Action.CLARIFY if s[Action.CLARIFY] > s[Action.EXECUTE] else Action.EXECUTE
                 for s in self.scores_many(prompts)]
+
+
+def answer_shares(model: Any, prompts: list[list[int]], answers: list[list[int]], pad: int) -> list[float]:
+    """Per prompt, the model's probability of `answers[0]` among `answers` (each answer's tokens scored whole)."""
+    torch = require("torch", "dpo")
+    shares = []
+    for prompt in prompts:
+        totals = torch.tensor(token_logprobs(model, [(prompt + answer, len(prompt)) for answer in answers], pad))
+        shares.append(float(torch.softmax(totals, dim=0)[0]))
+    return shares

@@ -56,9 +56,9 @@ def parse_args() -> argparse.Namespace:
                         help="tokens per rollout, tool replies included")
     parser.add_argument("--lora-r", type=int, default=defaults.lora_r, help="LoRA rank")
     parser.add_argument("--seed", type=int, default=defaults.seed, help="seed of the adapter, data order and sampling")
-    parser.add_argument("--tool-warmup-steps", type=int, default=defaults.tool_warmup_steps,
-                        help="supervised steps teaching the tool-call syntax first (decision mode; for models that "
-                             "call no tool zero-shot)")
+    parser.add_argument("--warmup-steps", type=int, default=defaults.warmup_steps,
+                        help="supervised steps teaching the answer format first, both decisions alike (decision "
+                             "and q mode; for models that do not answer in it zero-shot)")
     parser.add_argument("--bf16", action="store_true", help="train in bfloat16 (GPU only)")
     parser.add_argument("--use-vllm", action="store_true", help="generate with vLLM colocated on the GPU")
     return parser.parse_args()
@@ -72,7 +72,7 @@ def main() -> None:
         train_episodes=args.train_episodes, eval_episodes=args.eval_episodes, eval_samples=args.eval_samples,
         max_steps=args.max_steps, prompts_per_step=args.prompts_per_step, num_generations=args.num_generations,
         lr=args.lr, beta=args.beta, temperature=args.temperature, max_completion_length=args.max_completion_length,
-        lora_r=args.lora_r, lora_alpha=2 * args.lora_r, seed=args.seed, tool_warmup_steps=args.tool_warmup_steps, bf16=args.bf16,
+        lora_r=args.lora_r, lora_alpha=2 * args.lora_r, seed=args.seed, warmup_steps=args.warmup_steps, bf16=args.bf16,
         use_vllm=args.use_vllm,
     )
     results = train(config)
@@ -83,6 +83,14 @@ def main() -> None:
         print(f"  {phase:6s} " + "  ".join(f"{k} {v['mean']:.3f} ±{v['ci95']:.3f}" for k, v in row.items()
                                            if k != "env_seconds"))
     print(f"  after - before ({metric}, paired): {diff['mean']:+.4f} ± {diff['ci95']:.4f} (95%)")
+    if results["expected_regret"]:
+        exact = results["expected_regret"]
+        print(f"  expected regret (the model's own odds, no sampling): {exact['before']['mean']:.4f} -> "
+              f"{exact['after']['mean']:.4f}, paired {exact['after_minus_before']['mean']:+.4f} "
+              f"± {exact['after_minus_before']['ci95']:.4f} (95%)")
+    if results["held_out_references"]:
+        print("  on the same held-out points: " + "  ".join(f"{k} {v:.3f}"
+                                                          for k, v in results["held_out_references"].items()))
     print(f"  {results['train_rollouts']} training rollouts in {results['train_seconds']:.0f} s: "
           f"{results['rollouts_per_second']:.3f} rollouts/s, env {100 * results['env_share_of_train_time']:.2f}% "
           f"of training time")

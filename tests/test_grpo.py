@@ -18,10 +18,15 @@ torch = pytest.importorskip("torch")
 pytest.importorskip("trl")
 
 from proact_env.agents import trl_adapter  # noqa: E402
-from proact_env.agents.decision_reward import QStarReward, decision_dataset, read_decision  # noqa: E402
+from proact_env.agents.answer_warmup import decision_word_data, tool_call_data, warm_up  # noqa: E402
+from proact_env.agents.decision_reward import (  # noqa: E402
+    QStarReward,
+    decision_dataset,
+    expected_regret,
+    read_decision,
+)
 from proact_env.agents.grpo_config import GRPOTrainingConfig  # noqa: E402
-from proact_env.agents.grpo_train import train  # noqa: E402
-from proact_env.agents.tool_warmup import warm_up_tool_calls  # noqa: E402
+from proact_env.agents.grpo_train import load_trained, train  # noqa: E402
 from proact_env.agents.trl_env import (  # noqa: E402
     EVAL_FIRST_SEED,
     ConversationDecisionTools,
@@ -105,7 +110,8 @@ def test_q_star_reward_is_the_solvers_value_of_the_stated_decision():
     for answer, value, qc, qe in zip(answers, values, rows["q_clarify"], rows["q_execute"]):
         decision = read_decision(answer)
         assert value == (min(qc, qe) if decision is None else qc if decision is Action.CLARIFY else qe)
-    assert [r[2] for r in reward.records] == [True, True, False, True, False, True]
+    assert [r[2] for r in reward.records] == [Action.CLARIFY, Action.EXECUTE, None, Action.CLARIFY, None,
+                                              Action.EXECUTE]
     assert all(regret >= 0 for _, regret, _ in reward.records)
 
 
@@ -133,10 +139,11 @@ def _teach_tool_call(base: Path, out: Path, mode: str, call: dict) -> Path:
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = trl_adapter.use_tool_chat_template(AutoTokenizer.from_pretrained(base))
-    model, warmup = warm_up_tool_calls(AutoModelForCausalLM.from_pretrained(base), tokenizer, steps=100, mode=mode,
-                                       calls=[call], examples=6, batch_size=2, lr=3e-3, check_prompts=4,
-                                       target_modules=None)
-    assert warmup.calls_before == 0.0 and warmup.calls_after == 1.0, "the tiny model did not learn the tool call"
+    data = tool_call_data(tokenizer, examples=6, check_prompts=4, mode=mode, calls=[call])
+    model, warmup = warm_up(AutoModelForCausalLM.from_pretrained(base), tokenizer, data, steps=100, batch_size=2,
+                            lr=3e-3, target_modules=None)
+    assert warmup.format_rate_before == 0.0 and warmup.format_rate_after == 1.0, \
+        "the tiny model did not learn the tool call"
     assert warmup.losses[-1] < warmup.losses[0] / 10
     model.save_pretrained(out)
     tokenizer.save_pretrained(out)
@@ -179,14 +186,21 @@ def test_grpo_q_mode_rewards_single_decisions_with_q_star(tiny_model, tmp_path, 
     assert "no signal" in caplog.text
 
 
-def test_a_decision_run_can_first_teach_the_tool_call_syntax(tiny_model, tmp_path):
-    config = GRPOTrainingConfig(output=tmp_path / "warm", mode="decision", model=str(tiny_model),
+@pytest.mark.parametrize("mode", ["decision", "q"])
+def test_a_run_can_first_teach_the_answer_format(tiny_model, tmp_path, mode):
+    config = GRPOTrainingConfig(output=tmp_path / "warm", mode=mode, model=str(tiny_model),
                                 train_episodes=2, eval_episodes=1, eval_samples=2, max_steps=1, prompts_per_step=1,
-                                num_generations=2, max_completion_length=16, tool_warmup_steps=2)
-    warmup = train(config)["tool_warmup"]
+                                num_generations=2, max_completion_length=16, warmup_steps=2)
+    results = train(config)
+    warmup = results["warmup"]
     assert len(warmup["losses"]) == 2 and all(loss > 0 for loss in warmup["losses"])
-    assert 0.0 <= warmup["tool_call_rate_before"] <= 1.0 and 0.0 <= warmup["tool_call_rate_after"] <= 1.0
-    assert json.loads((config.output / "results.json").read_text())["tool_warmup"] == warmup
+    assert 0.0 <= warmup["format_rate_before"] <= 1.0 and 0.0 <= warmup["format_rate_after"] <= 1.0
+    assert json.loads((config.output / "results.json").read_text())["warmup"] == warmup
+    assert (config.output / "warmup_adapter" / "adapter_config.json").exists()
+    if mode == "q":  # the saved policy is the trained one: the warm-up under GRPO's adapter
+        model, tokenizer = load_trained(config.output)
+        (reloaded,) = expected_regret(model, tokenizer, decision_dataset(1, first_seed=EVAL_FIRST_SEED))
+        assert reloaded == pytest.approx(results["expected_regret"]["after"]["mean"], rel=1e-5)
 
 
 def test_the_warm_up_teaches_both_calls_on_every_prompt_so_samples_of_one_episode_differ(tiny_model):
@@ -194,18 +208,43 @@ def test_the_warm_up_teaches_both_calls_on_every_prompt_so_samples_of_one_episod
     from transformers import AutoModelForCausalLM, AutoTokenizer
 
     tokenizer = trl_adapter.use_tool_chat_template(AutoTokenizer.from_pretrained(tiny_model))
-    _, warmup = warm_up_tool_calls(AutoModelForCausalLM.from_pretrained(tiny_model), tokenizer, steps=60,
-                                   examples=4, batch_size=4, lr=3e-3, check_prompts=4, target_modules=None)
-    assert warmup.calls_after == 1.0, "the tiny model did not learn the tool-call syntax"
-    assert len(warmup.first_call_share) == 4
-    assert all(0.3 <= share <= 0.7 for share in warmup.first_call_share), warmup.first_call_share
+    data = tool_call_data(tokenizer, examples=4, check_prompts=4)
+    _, warmup = warm_up(AutoModelForCausalLM.from_pretrained(tiny_model), tokenizer, data, steps=60, batch_size=4,
+                        lr=3e-3, target_modules=None)
+    assert warmup.format_rate_after == 1.0, "the tiny model did not learn the tool-call syntax"
+    assert len(warmup.first_answer_share) == 4
+    assert all(0.3 <= share <= 0.7 for share in warmup.first_answer_share), warmup.first_answer_share
+
+
+def test_a_q_run_on_a_model_warmed_on_the_decision_word_has_groups_that_score_apart(tiny_model, tmp_path):
+    """Zero-shot the tiny model names no decision (every group alike, see above); warmed, it names one."""
+    from transformers import AutoModelForCausalLM, AutoTokenizer
+
+    tokenizer = AutoTokenizer.from_pretrained(tiny_model)
+    data = decision_word_data(tokenizer, examples=6, check_prompts=4)
+    model, warmup = warm_up(AutoModelForCausalLM.from_pretrained(tiny_model), tokenizer, data, steps=100,
+                            batch_size=2, lr=3e-3, target_modules=None)
+    assert warmup.format_rate_before == 0.0 and warmup.format_rate_after == 1.0
+    assert all(0.2 <= share <= 0.8 for share in warmup.first_answer_share), warmup.first_answer_share
+    model.save_pretrained(tmp_path / "warmed")
+    tokenizer.save_pretrained(tmp_path / "warmed")
+
+    config = GRPOTrainingConfig(output=tmp_path / "q", mode="q", model=str(tmp_path / "warmed"), train_episodes=8,
+                                eval_episodes=4, eval_samples=2, max_steps=2, prompts_per_step=2,
+                                num_generations=4, max_completion_length=4)
+    results = train(config)
+    assert results["before"]["readable"]["mean"] > 0.9
+    assert results["groups_with_reward_spread"] > 0
+    references = results["held_out_references"]
+    assert references["always_clarify_regret"] >= 0 and references["always_execute_regret"] >= 0
+    assert 0.0 <= references["clarify_is_optimal_share"] <= 1.0
 
 
 def test_grpo_config_refuses_what_cannot_train(tmp_path):
     with pytest.raises(ValueError, match="mode"):
         GRPOTrainingConfig(output=tmp_path, mode="dpo")
-    with pytest.raises(ValueError, match="tool_warmup_steps"):
-        GRPOTrainingConfig(output=tmp_path, mode="text", tool_warmup_steps=4)
+    with pytest.raises(ValueError, match="warmup_steps"):
+        GRPOTrainingConfig(output=tmp_path, mode="text", warmup_steps=4)
     with pytest.raises(ValueError, match="Synthetic-v0"):
         GRPOTrainingConfig(output=tmp_path, mode="q", env_id="proact_env/Planning-v0")
     with pytest.raises(ValueError, match="num_generations"):
