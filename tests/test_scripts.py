@@ -37,6 +37,7 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
                                      "1"], ()),
     "benchmarks/dpo_synthetic.py": (_TINY_DPO, ("dpo/eval_results.json", "dpo/policy_model/loss.png")),
     "benchmarks/env_step_ab.py": (["{repo}", "{repo}", "--chunks", "2", "--chunk-steps", "50"], ()),
+    "benchmarks/env_step_pieces.py": (["--chunks", "2", "--chunk-steps", "50"], ()),
     "benchmarks/env_throughput.py": (["--steps", "300", "--repeats", "1"], ()),
     "benchmarks/grader_throughput.py": (["--mbpp", "{mbpp}", "--limit", "3", "--workers", "1", "--chunk", "3"], ()),
     "benchmarks/grpo_synthetic.py": (["--model", "{tiny}", "--modes", "q", "--steps-scale", "0.1", "--out",
