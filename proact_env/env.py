@@ -30,7 +30,7 @@ from proact_env.rng import pick
 from proact_env.rounding import round6
 from proact_env.simulator import DialogueContext, UserSimulator, make_simulator
 from proact_env.simulator.hearing import hear
-from proact_env.types import Action, Backbone, MessageRequest, State, Task, TaskScore, TaskSource, Turn
+from proact_env.types import Action, Backbone, MessageRequest, State, Task, TaskScore, TaskSource, Turn, new_state
 
 #: assistant turns per episode unless configured (`proact generate --max_turns` defaults to it too)
 DEFAULT_MAX_TURNS = 6
@@ -82,8 +82,8 @@ class Episode:
     def state(self) -> State:
         """The seed-format state of the current decision point."""
         task = self.task
-        return State(task.id, task.domain, task.query, self.turn, int(self.prev_reject),
-                     round6(self.remaining_uncertainty))
+        return new_state(task.id, task.domain, task.query, self.turn, int(self.prev_reject),
+                         round6(self.remaining_uncertainty))
 
     def state_dict(self) -> dict[str, Any]:
         """`state().to_dict()`."""

@@ -36,6 +36,8 @@ TINY_RUNS: dict[str, tuple[list[str], tuple[str, ...]]] = {
     "benchmarks/dpo_step_cost.py": (["--model", "{tiny}", "--target", "all-linear", "--states", "12", "--repeats",
                                      "1"], ()),
     "benchmarks/dpo_synthetic.py": (_TINY_DPO, ("dpo/eval_results.json", "dpo/policy_model/loss.png")),
+    "benchmarks/env_step_ab.py": (["{repo}", "{repo}", "--chunks", "2", "--chunk-steps", "50"], ()),
+    "benchmarks/env_step_pieces.py": (["--chunks", "2", "--chunk-steps", "50"], ()),
     "benchmarks/env_throughput.py": (["--steps", "300", "--repeats", "1"], ()),
     "benchmarks/grader_throughput.py": (["--mbpp", "{mbpp}", "--limit", "3", "--workers", "1", "--chunk", "3"], ()),
     "benchmarks/grpo_synthetic.py": (["--model", "{tiny}", "--modes", "q", "--steps-scale", "0.1", "--out",
@@ -118,7 +120,7 @@ def test_tiny_run(script, tmp_path):
         from proact_env.agents.tiny_model import build_tiny_model
 
         args = [a.replace("{tiny}", str(build_tiny_model(tmp_path / "tiny_model"))) for a in args]
-    done = _run(script, [a.replace("{tmp}", str(tmp_path)) for a in args], tmp_path)
+    done = _run(script, [a.replace("{tmp}", str(tmp_path)).replace("{repo}", str(REPO)) for a in args], tmp_path)
     assert done.returncode == 0, done.stdout[-2000:] + done.stderr[-4000:]
     assert done.stdout.strip(), "a benchmark prints its figures"
     for name in outputs:

@@ -2,9 +2,12 @@
 
 from __future__ import annotations
 
+import dataclasses
+
 import pytest
 
 from proact_env import Action, SchemaError, State
+from proact_env.types import new_state
 
 
 def test_action_parses_what_users_type():
@@ -47,3 +50,12 @@ def test_bad_records_name_file_line_field_and_expectation(record, field, problem
     message = str(err.value)
     assert message.startswith(f"data/seeds/x.jsonl:7: field '{field}'")
     assert problem in message
+
+
+def test_new_state_is_the_state_the_constructor_builds():
+    args = ("t1", "planning", "Plan a trip.", 2, 1, 0.375)
+    fast, plain = new_state(*args), State(*args)
+    assert fast == plain and hash(fast) == hash(plain) and repr(fast) == repr(plain)
+    assert fast.to_dict() == plain.to_dict() and type(fast) is State
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        fast.dialogue_turn = 3  # still frozen

@@ -306,23 +306,28 @@ def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | 
     """Classify every question of a Clarify `message` against the task's hidden facts (see the module doc)."""
     heard = []
     good = repeated = vague = n_open = 0
-    hidden = tuple(hidden)
+    # each fact's subject looked up once per message, not once per question: hearing runs on every Clarify
+    # step. Not cached per (question, facts): a task's facts rarely recur together, so such a cache mostly
+    # missed and cost more in hashing than matching does (each side's terms are cached)
+    subjects = [(fact.key, _subject(fact.keywords)) for fact in hidden]
     for question in questions_of(message):
-        # not cached per (question, facts): a task's facts rarely recur together, so such a cache mostly
-        # missed and cost more in hashing than matching does (each side's terms are cached)
-        targets = tuple([fact.key for fact in facts_about(question, hidden)])
+        said = _said(question)
+        targets = tuple([key for key, subject in subjects if not subject.isdisjoint(said)])  # `facts_about`'s keys
+        opens = False
         if not targets:
+            kind = VAGUE
             opens = is_open(question)
-            heard.append(HeardQuestion(question, (), VAGUE, opens))
             vague += 1
             n_open += opens
         elif revealed.issuperset(targets):  # `all(key in revealed ...)` in C: hearing runs on every Clarify step
-            heard.append(HeardQuestion(question, targets, REPEATED))
+            kind = REPEATED
             repeated += 1
         else:
-            heard.append(HeardQuestion(question, targets, GOOD))
+            kind = GOOD
             good += 1
-    return Hearing(tuple(heard), good, repeated, vague, n_open)
+        # `_make` from every field: a named tuple's own constructor is a Python function that costs twice as much
+        heard.append(HeardQuestion._make((question, targets, kind, opens)))
+    return Hearing._make((tuple(heard), good, repeated, vague, n_open))
 
 
 def states_fact(fact: HiddenFact, reply: str) -> bool:

@@ -308,21 +308,25 @@ def answer_questions(
     Draws, in order: one per still-hidden fact targeted (in the order first
     asked), then one for an open question if any hidden fact is left to volunteer.
     """
-    by_key = {f.key: f for f in context.task.hidden}
-    answer = Answer()
+    hidden, revealed = context.task.hidden, context.revealed
+    by_key = {f.key: f for f in hidden}
+    told: list[HiddenFact] = []
+    not_sure: list[HiddenFact] = []
+    restated: list[HiddenFact] = []
     asked = hearing.targeted()
+    precision = persona.answer_precision
     for key in asked:  # one pass: the still-hidden facts draw in the order first asked, the others are restated
-        if key in context.revealed:
-            answer.restated.append(by_key[key])
+        if key in revealed:
+            restated.append(by_key[key])
         else:
-            (answer.revealed if rng.random() < persona.answer_precision else answer.not_sure).append(by_key[key])
-    answer.unclear = hearing.unclear
+            (told if rng.random() < precision else not_sure).append(by_key[key])
+    volunteered = None
     if hearing.any_open:
-        answer.open_question = True
-        left = [f for f in context.task.hidden if f.key not in context.revealed and f.key not in asked]
+        left = [f for f in hidden if f.key not in revealed and f.key not in asked]
         if left and rng.random() < config.volunteer_probability(persona):
-            answer.volunteered = left[0]
-    return answer
+            volunteered = left[0]
+    # every field given, positionally: an answered Clarify step builds one (the defaults' factories cost more)
+    return Answer(told, not_sure, restated, hearing.unclear, hearing.any_open, volunteered)
 
 
 def first_missed_fact(context: DialogueContext) -> HiddenFact | None:

@@ -68,7 +68,7 @@ class ScriptedSyntheticBackbone:
         domain = task.domain
         revealed = request.revealed
         variant = pick_index(rng, len(_EXECUTE_OPENERS[domain]))
-        values = {s.name: s.truth if (not s.hidden or s.name in revealed) else pick(rng, s.options) for s in spec.slots}
+        values = [s.truth if (not s.hidden or s.name in revealed) else pick(rng, s.options) for s in spec.slots]
         return self._execute(spec, domain, revealed, values, variant)
 
     def questions_asked(self, spec: SyntheticSpec, revealed: frozenset[str]) -> list[Slot]:
@@ -88,13 +88,14 @@ class ScriptedSyntheticBackbone:
         return f"{opener} {' '.join([_question(template, s.label, s.options) for s in asked])}"
 
     def _execute(
-        self, spec: SyntheticSpec, domain: str, revealed: frozenset[str], values: dict[str, str], variant: int
+        self, spec: SyntheticSpec, domain: str, revealed: frozenset[str], values: list[str], variant: int
     ) -> str:
+        """The Execute message stating `values` (one per slot, in order: a list, not a dict by name, since
+        an Execute is written on every other step)."""
         opener = _EXECUTE_OPENERS[domain][variant]
         coding = domain == "coding"
         chosen, settings, assumed = [], [], []
-        for s in spec.slots:  # one pass: an Execute is written on every other step
-            value = values[s.name]
+        for s, value in zip(spec.slots, values):  # one pass: an Execute is written on every other step
             chosen.append(f"{value} {s.label}")
             if coding:
                 settings.append(f'"{s.label}": "{value}"')
@@ -127,7 +128,7 @@ class ScriptedSyntheticBackbone:
         revealed = frozenset(hidden[: len(hidden) - n_unknown])
         if action is Action.CLARIFY:
             return [prose_words(message) for message in self.clarify_variants(spec, n_unknown)[1]]
-        values = {s.name: s.truth for s in spec.slots}
+        values = [s.truth for s in spec.slots]
         return [
             prose_words(self._execute(spec, domain, revealed, values, v))
             for v in range(len(_EXECUTE_OPENERS[domain]))
