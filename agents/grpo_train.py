@@ -282,7 +282,9 @@ def plot_training(log: list[dict[str, Any]], results: dict[str, Any], path: Path
         curve.plot(steps, rewards, alpha=0.4 if window > 1 else 1.0, label="batch mean",
                    marker="o" if len(rewards) < 20 else None)
         if window > 1:  # a 1-step mean is the batch mean again
-            curve.plot(steps, np.convolve(rewards, np.ones(window) / window, mode="same"), label=f"{window}-step mean")
+            # trailing mean over full windows only: a centred one padded with zeros dips at both ends
+            curve.plot(steps[window - 1:], np.convolve(rewards, np.ones(window) / window, mode="valid"),
+                       label=f"{window}-step mean")
     curve.set_xlabel("step")
     curve.set_ylabel("training reward")
     curve.grid(alpha=0.3)
@@ -294,7 +296,7 @@ def plot_training(log: list[dict[str, Any]], results: dict[str, Any], path: Path
     diff = results["after_minus_before"]
     bars.set_title(f"held out ({results['held_out_episodes']}): after - before = "
                    f"{diff['mean']:+.3f} ± {diff['ci95']:.3f}", fontsize=10)
-    bars.set_ylabel(metric.replace("_", " "))
+    bars.set_ylabel(metric.replace("_", " ") + (" (lower is better)" if metric == "regret" else ""))
     bars.grid(alpha=0.3, axis="y")
     fig.suptitle(f"GRPO, mode {results['config']['mode']}, {results['config']['model']}")
     fig.tight_layout()

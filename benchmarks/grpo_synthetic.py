@@ -30,7 +30,7 @@ from proact_env.agents.grpo_train import train  # noqa: E402
 #: `--steps-scale` for longer runs (the steps scale, the evaluation stays the same)
 PLAN = {
     "q": {"max_steps": 24, "prompts_per_step": 2, "max_completion_length": 4, "eval_episodes": 64,
-          "train_episodes": 512, "lr": 5e-4, "warmup_steps": 16},
+          "train_episodes": 512, "lr": 1e-4, "warmup_steps": 16},
     "decision": {"max_steps": 6, "prompts_per_step": 1, "max_completion_length": 96, "eval_episodes": 8,
                  "train_episodes": 64, "lr": 3e-4, "warmup_steps": 12},
     "text": {"max_steps": 6, "prompts_per_step": 1, "max_completion_length": 128, "eval_episodes": 8,
