@@ -20,7 +20,6 @@ import os
 import statistics
 import subprocess
 import sys
-import time
 
 ENV_ID = "proact_env/Synthetic-v0"
 WARM_UP_CHUNKS = 3
@@ -30,22 +29,13 @@ def serve(chunk_steps: int) -> None:
     """Worker: for each seed read from stdin, step one chunk and print its mean µs per `step()`."""
     import gymnasium as gym
     import numpy as np
-
-    import proact_env  # noqa: F401  (registers the env ids)
+    from env_throughput import timed_steps  # the sibling script; imports the checkout's proact_env
 
     env = gym.make(ENV_ID)
     env.reset(seed=0)
-    clock = time.perf_counter
     for line in sys.stdin:
         actions = [int(a) for a in np.random.default_rng(int(line)).integers(0, 2, chunk_steps)]
-        in_step = 0.0
-        for action in actions:
-            before = clock()
-            _, _, terminated, truncated, _ = env.step(action)
-            in_step += clock() - before
-            if terminated or truncated:
-                env.reset()
-        print(in_step / chunk_steps * 1e6, flush=True)
+        print(timed_steps(env, actions)[1] / chunk_steps * 1e6, flush=True)
 
 
 class Worker:

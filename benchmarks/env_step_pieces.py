@@ -20,11 +20,11 @@ from __future__ import annotations
 
 import argparse
 import statistics
-import time
 from typing import Any, Callable
 
 import gymnasium as gym
 import numpy as np
+from env_throughput import timed_steps  # the sibling script, on sys.path as the script's folder
 
 import proact_env  # noqa: F401  (registers the env ids)
 from proact_env import env as env_module
@@ -75,15 +75,7 @@ def chunk_actions(seed: int, steps: int) -> list[int]:
 
 def timed_chunk(env: gym.Env, actions: list[int]) -> float:
     """Mean µs inside `env.step` over the chunk, resetting when an episode ends."""
-    clock = time.perf_counter
-    in_step = 0.0
-    for action in actions:
-        before = clock()
-        _, _, terminated, truncated, _ = env.step(action)
-        in_step += clock() - before
-        if terminated or truncated:
-            env.reset()
-    return in_step / len(actions) * 1e6
+    return timed_steps(env, actions)[1] / len(actions) * 1e6
 
 
 def share_of(piece: str, chunks: int, steps: int) -> tuple[float, float, float]:
