@@ -11,11 +11,12 @@ Three modes (`GRPOTrainingConfig.mode`):
 
 With `warmup_steps`, supervised steps first teach the answer format (the
 tool-call syntax, or the decision word; `proact_env.agents.answer_warmup`),
-and the evaluation before training is of the warmed model. Evaluation plays the held-out episodes (seeds from `EVAL_FIRST_SEED`) through
-the trainer's own rollout loop (`trainer.evaluate`), once before training (the
-adapter starts as the identity, so this is the base model) and once after;
-each seed's mean over `eval_samples` samples pairs the two, and the paired 95%
-interval of after - before is reported. Written to the output folder: the
+and the evaluation before training is of the warmed model. Evaluation plays
+the held-out episodes (seeds from `EVAL_FIRST_SEED`) through the trainer's own
+rollout loop (`trainer.evaluate`), once before training (the adapter starts
+as the identity, so this is the base model) and once after; each seed's mean
+over `eval_samples` samples pairs the two, and the paired 95% interval of
+after - before is reported. Written to the output folder: the
 adapter and tokenizer, `results.json`, `training_log.json` and `grpo.png`.
 """
 
@@ -77,9 +78,9 @@ def load_trained(output: str | Path) -> tuple[Any, Any]:
     peft = require("peft", "dpo")
     transformers = require("transformers", "dpo")
     output = Path(output)
-    config = json.loads((output / "results.json").read_text(encoding="utf-8"))["config"]
-    model, _ = load_policy_model(config["model"])
-    if (output / WARMUP_ADAPTER).exists():
+    results = json.loads((output / "results.json").read_text(encoding="utf-8"))
+    model, _ = load_policy_model(results["config"]["model"])
+    if results["warmup"] is not None:  # this run's own warm-up, not a folder left by an earlier run
         model = peft.PeftModel.from_pretrained(model, str(output / WARMUP_ADAPTER)).merge_and_unload()
     model = peft.PeftModel.from_pretrained(model, str(output)).eval()
     return model, transformers.AutoTokenizer.from_pretrained(str(output))
