@@ -26,7 +26,7 @@ from __future__ import annotations
 
 import json
 import random
-from dataclasses import dataclass
+from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any, Callable, Mapping, Sequence
 
@@ -63,8 +63,7 @@ class WarmupResult:
     first_answer_share: list[float]
 
     def to_dict(self) -> dict[str, Any]:
-        return {"losses": self.losses, "format_rate_before": self.format_rate_before,
-                "format_rate_after": self.format_rate_after, "first_answer_share": self.first_answer_share}
+        return asdict(self)
 
 
 @dataclass(frozen=True)

@@ -379,6 +379,7 @@ def test_a_hearing_s_counts_are_those_of_its_questions():
         revealed = frozenset(f.key for f in facts if rng.random() < 0.4)
         heard = hear(message, facts, revealed)
         kinds = [q.kind for q in heard.questions]
+        assert all(q.targets == tuple(f.key for f in facts_about(q.text, facts)) for q in heard.questions)
         assert (heard.good, heard.repeated, heard.vague) == (kinds.count("good"), kinds.count("repeated"),
                                                             kinds.count("vague"))
         assert heard.open == sum(q.open for q in heard.questions)

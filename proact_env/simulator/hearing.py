@@ -27,7 +27,7 @@ from __future__ import annotations
 
 import re
 from functools import lru_cache
-from typing import Iterable, NamedTuple, Sequence
+from typing import Any, Iterable, NamedTuple, Sequence
 
 from proact_env.text import message_stats, strip_code
 from proact_env.types import HiddenFact
@@ -216,10 +216,15 @@ def _cached_said(question: str) -> frozenset:
     return _merged(_terms(question))  # not through `_cached_terms`: only open-question tests need a question's Terms
 
 
+def _about(said: frozenset, subjects: list[tuple[Any, frozenset]]) -> list[Any]:
+    """The first of each (fact or key, subject) pair whose subject shares a stem or n-gram with what a question
+    said: the one matching rule, for `facts_about` and for `hear` (which pairs keys, looked up once a message)."""
+    return [item for item, subject in subjects if not subject.isdisjoint(said)]
+
+
 def facts_about(question: str, hidden: Sequence[HiddenFact]) -> tuple[HiddenFact, ...]:
     """The hidden facts a question is about, in the task's order."""
-    said = _said(question)
-    return tuple([fact for fact in hidden if not _subject(fact.keywords).isdisjoint(said)])
+    return tuple(_about(_said(question), [(fact, _subject(fact.keywords)) for fact in hidden]))
 
 
 GOOD, REPEATED, VAGUE = "good", "repeated", "vague"
@@ -311,8 +316,7 @@ def hear(message: str, hidden: Sequence[HiddenFact], revealed: frozenset[str] | 
     # missed and cost more in hashing than matching does (each side's terms are cached)
     subjects = [(fact.key, _subject(fact.keywords)) for fact in hidden]
     for question in questions_of(message):
-        said = _said(question)
-        targets = tuple([key for key, subject in subjects if not subject.isdisjoint(said)])  # `facts_about`'s keys
+        targets = tuple(_about(_said(question), subjects))
         opens = False
         if not targets:
             kind = VAGUE
